@@ -1,0 +1,381 @@
+//! The conformance suite of the trampoline contract, written once and run
+//! against every implementation with [`conformance_tests!`](crate::conformance_tests).
+//!
+//! Each test runs in a process of its own (rusty-fork), because the map file
+//! is `/tmp/perf-<pid>.map`: two tests in one process would share it. Each
+//! test removes the map files it created, and only those.
+
+use crate::{perf_map_path, MapEntry, Options, Stub, Trampolines};
+use std::ffi::c_void;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub use rusty_fork;
+
+mod walk;
+pub use walk::{frame_pointer, run_chain, spin_chain, Chain};
+
+/// Expands to the whole suite as `#[test]`s for the implementation `$imp`,
+/// each in its own process.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($imp:ty) => {
+        $crate::conformance::rusty_fork::rusty_fork_test! {
+            #[test]
+            fn stub_passes_arguments_and_result() {
+                $crate::conformance::stub_passes_arguments_and_result::<$imp>();
+            }
+            #[test]
+            fn frame_pointer_walk_names_the_chain() {
+                $crate::conformance::frame_pointer_walk_names_the_chain::<$imp>();
+            }
+            #[test]
+            fn map_lines_are_well_formed_and_never_writable_and_executable() {
+                $crate::conformance::map_lines_are_well_formed_and_never_wx::<$imp>();
+            }
+            #[test]
+            fn twenty_thousand_stubs_are_distinct_and_callable() {
+                $crate::conformance::many_stubs_are_distinct_and_callable::<$imp>(20_000);
+            }
+            #[test]
+            fn concurrent_compiles_write_whole_lines() {
+                $crate::conformance::concurrent_compiles_write_whole_lines::<$imp>(8, 1_000);
+            }
+            #[test]
+            fn fork_child_writes_a_fresh_map_of_its_own() {
+                $crate::conformance::fork_child_writes_its_own_map::<$imp>(false);
+            }
+            #[test]
+            fn fork_child_with_persist_starts_with_parent_entries() {
+                $crate::conformance::fork_child_writes_its_own_map::<$imp>(true);
+            }
+            #[test]
+            fn symlink_at_map_path_is_refused() {
+                $crate::conformance::symlink_at_map_path_is_refused::<$imp>();
+            }
+            #[test]
+            fn control_characters_never_split_a_line() {
+                $crate::conformance::control_characters_never_split_a_line::<$imp>();
+            }
+            #[test]
+            fn write_entry_adds_a_whole_line() {
+                $crate::conformance::write_entry_adds_a_whole_line::<$imp>();
+            }
+        }
+    };
+}
+
+/// This process's map file, watched from the moment the test starts: it
+/// reads only what was appended since, and removes the file on drop if the
+/// test created it (a stale file of a dead process with our pid is kept).
+pub struct MapWatch {
+    path: PathBuf,
+    start: u64,
+    existed: bool,
+}
+
+impl MapWatch {
+    pub fn for_pid(pid: u32) -> MapWatch {
+        let path = perf_map_path(pid);
+        let meta = std::fs::symlink_metadata(&path).ok();
+        MapWatch { start: meta.as_ref().map_or(0, |m| m.len()), existed: meta.is_some(), path }
+    }
+
+    pub fn this_process() -> MapWatch {
+        MapWatch::for_pid(std::process::id())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The raw text appended since the watch began.
+    pub fn text(&self) -> String {
+        let bytes = std::fs::read(&self.path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", self.path.display()));
+        String::from_utf8(bytes[self.start as usize..].to_vec()).expect("map file is UTF-8")
+    }
+
+    /// Every line appended since the watch began, each required to be a
+    /// well-formed map line.
+    pub fn entries(&self) -> Vec<MapEntry> {
+        let text = self.text();
+        assert!(text.is_empty() || text.ends_with('\n'), "map ends with a partial line: {text:?}");
+        text.lines()
+            .map(|l| MapEntry::parse(l).unwrap_or_else(|| panic!("malformed map line {l:?}")))
+            .collect()
+    }
+
+    pub fn name_at(&self, addr: usize) -> Option<String> {
+        self.entries().into_iter().find(|e| e.contains(addr)).map(|e| e.name)
+    }
+}
+
+impl Drop for MapWatch {
+    fn drop(&mut self) {
+        if !self.existed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn create<T: Trampolines>(options: Options) -> T {
+    T::create(options).unwrap_or_else(|e| panic!("create failed: {e}"))
+}
+
+fn compile<T: Trampolines>(set: &T, name: &str) -> Stub {
+    set.compile(name).unwrap_or_else(|e| panic!("compile({name:?}) failed: {e}"))
+}
+
+unsafe extern "C" fn mix(state: *mut c_void, frame: *mut c_void, arg: *mut c_void) -> *mut c_void {
+    let (s, f, a) = (state as usize, frame as usize, arg as usize);
+    (s.rotate_left(7) ^ f.rotate_left(19) ^ a.wrapping_mul(31)) as *mut c_void
+}
+
+unsafe extern "C" fn add_one(_: *mut c_void, _: *mut c_void, arg: *mut c_void) -> *mut c_void {
+    (arg as usize).wrapping_add(1) as *mut c_void
+}
+
+/// Test 1: all three arguments arrive and the result comes back unchanged.
+pub fn stub_passes_arguments_and_result<T: Trampolines>() {
+    let _watch = MapWatch::this_process();
+    let set = create::<T>(Options::default());
+    let stub = compile(&set, "py::mix");
+    let cases: [(usize, usize, usize); 4] =
+        [(0, 0, 0), (1, 2, 3), (usize::MAX, 0x5555_5555, 0xdead_beef), (0x1000, usize::MAX - 7, 42)];
+    for (s, f, a) in cases {
+        let (s, f, a) = (s as *mut c_void, f as *mut c_void, a as *mut c_void);
+        let expected = unsafe { mix(s, f, a) };
+        let got = unsafe { stub.call(s, f, a, mix) };
+        assert_eq!(got, expected, "stub changed arguments or result for {s:?} {f:?} {a:?}");
+    }
+}
+
+/// Test 2: inside `foo`, a frame-pointer walk finds exactly foo, bar, baz.
+pub fn frame_pointer_walk_names_the_chain<T: Trampolines>() {
+    let watch = MapWatch::this_process();
+    let set = create::<T>(Options::default());
+    let chain = Chain::new(&set, ["py::baz", "py::bar", "py::foo"]);
+    let return_addresses = run_chain(&chain);
+    let names: Vec<String> = return_addresses.iter().filter_map(|&a| watch.name_at(a)).collect();
+    assert_eq!(names, ["py::foo", "py::bar", "py::baz"], "walk found {return_addresses:x?}");
+}
+
+/// The mappings of this process: (start, end, perms).
+fn self_mappings() -> Vec<(usize, usize, String)> {
+    let maps = std::fs::read_to_string("/proc/self/maps").expect("read /proc/self/maps");
+    maps.lines()
+        .filter_map(|l| {
+            let mut it = l.split_whitespace();
+            let (range, perms) = (it.next()?, it.next()?);
+            let (a, b) = range.split_once('-')?;
+            Some((usize::from_str_radix(a, 16).ok()?, usize::from_str_radix(b, 16).ok()?, perms.to_string()))
+        })
+        .collect()
+}
+
+fn writable_and_executable() -> Vec<String> {
+    self_mappings()
+        .into_iter()
+        .filter(|(_, _, p)| p.contains('w') && p.contains('x'))
+        .map(|(a, b, p)| format!("{a:x}-{b:x} {p}"))
+        .collect()
+}
+
+/// Test 3: well-formed lines, every range inside an `r-xp` mapping, and no
+/// writable+executable mapping at any moment a watcher thread looks.
+pub fn map_lines_are_well_formed_and_never_wx<T: Trampolines>() {
+    let watch = MapWatch::this_process();
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen_wx = Arc::new(Mutex::new(Vec::new()));
+    let watcher = {
+        let (stop, seen_wx) = (stop.clone(), seen_wx.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                seen_wx.lock().unwrap().extend(writable_and_executable());
+            }
+        })
+    };
+    let set = create::<T>(Options::default());
+    for i in 0..10_000 {
+        compile(&set, &format!("py::f{i}:/src/x.py"));
+    }
+    stop.store(true, Ordering::Relaxed);
+    watcher.join().unwrap();
+    let seen_wx = seen_wx.lock().unwrap();
+    assert!(seen_wx.is_empty(), "writable and executable mappings seen: {:?}", &seen_wx[..seen_wx.len().min(5)]);
+
+    let mappings = self_mappings();
+    let entries = watch.entries();
+    assert_eq!(entries.len(), 10_000);
+    for line in watch.text().lines() {
+        let (start, rest) = line.split_once(' ').unwrap();
+        let (size, name) = rest.split_once(' ').unwrap();
+        assert!(!start.starts_with("0x") && !size.starts_with("0x"), "0x in {line:?}");
+        assert!(name.starts_with("py::") && !name[4..].starts_with(char::is_whitespace), "{line:?}");
+    }
+    for e in entries {
+        let inside = mappings.iter().any(|(a, b, p)| *a <= e.start && e.start + e.size <= *b && p == "r-xp");
+        assert!(inside, "{e} is not inside an r-xp mapping");
+    }
+}
+
+/// Test 4: many stubs over several arenas, distinct, disjoint and callable.
+pub fn many_stubs_are_distinct_and_callable<T: Trampolines>(count: usize) {
+    let watch = MapWatch::this_process();
+    let set = create::<T>(Options::default());
+    let mut stubs: Vec<Stub> = (0..count).map(|i| compile(&set, &format!("py::s{i}"))).collect();
+    for (i, stub) in stubs.iter().enumerate() {
+        let got = unsafe { stub.call(std::ptr::null_mut(), std::ptr::null_mut(), i as *mut c_void, add_one) };
+        assert_eq!(got as usize, i + 1, "stub {i} at {stub:?}");
+    }
+    stubs.sort_by_key(|s| s.addr());
+    for pair in stubs.windows(2) {
+        assert!(pair[0].addr() + pair[0].size() <= pair[1].addr(), "{:?} overlaps {:?}", pair[0], pair[1]);
+    }
+    assert_eq!(watch.entries().len(), count);
+}
+
+/// Test 5: concurrent compiles, every line whole, none lost.
+pub fn concurrent_compiles_write_whole_lines<T: Trampolines + 'static>(threads: usize, each: usize) {
+    let watch = MapWatch::this_process();
+    let set = Arc::new(create::<T>(Options::default()));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let set = set.clone();
+            std::thread::spawn(move || {
+                for i in 0..each {
+                    compile(&*set, &format!("py::thread{t}_function{i}:/src/threads.py"));
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().expect("compiling thread panicked");
+    }
+    let mut names: Vec<String> = watch.entries().into_iter().map(|e| e.name).collect();
+    names.sort();
+    let mut expected: Vec<String> = (0..threads)
+        .flat_map(|t| (0..each).map(move |i| format!("py::thread{t}_function{i}:/src/threads.py")))
+        .collect();
+    expected.sort();
+    assert_eq!(names.len(), threads * each);
+    assert!(names == expected, "lines were lost, duplicated or interleaved");
+}
+
+/// Test 6: the child writes `/tmp/perf-<childpid>.map` only, inherited
+/// stubs still work, and persist-after-fork copies the parent's entries.
+pub fn fork_child_writes_its_own_map<T: Trampolines>(persist: bool) {
+    let parent_watch = MapWatch::this_process();
+    let set = create::<T>(Options { persist_after_fork: persist, ..Options::default() });
+    let inherited = compile(&set, "py::parent_function");
+
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        // Child: no panics past this point, only an exit status.
+        let ok = (|| {
+            set.after_fork_child().ok()?;
+            if set.output_path() != perf_map_path(std::process::id()) {
+                return None;
+            }
+            let got = unsafe { inherited.call(std::ptr::null_mut(), std::ptr::null_mut(), 41 as *mut c_void, add_one) };
+            if got as usize != 42 {
+                return None;
+            }
+            set.compile("py::child_function").ok()
+        })();
+        unsafe { libc::_exit(if ok.is_some() { 0 } else { 3 }) };
+    }
+
+    let child_watch = MapWatch::for_pid(pid as u32);
+    let mut status = 0;
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "child failed: status {status}");
+
+    let parent_names: Vec<String> = parent_watch.entries().into_iter().map(|e| e.name).collect();
+    assert_eq!(parent_names, ["py::parent_function"], "child wrote into the parent's map");
+    let child = child_watch.entries();
+    let child_names: Vec<&str> = child.iter().map(|e| e.name.as_str()).collect();
+    if persist {
+        assert_eq!(child_names, ["py::parent_function", "py::child_function"]);
+        assert_eq!((child[0].start, child[0].size), (inherited.addr(), inherited.size()));
+    } else {
+        assert_eq!(child_names, ["py::child_function"]);
+    }
+}
+
+/// Test 7a: a symlink at the map path is refused and its target untouched.
+pub fn symlink_at_map_path_is_refused<T: Trampolines>() {
+    let path = perf_map_path(std::process::id());
+    assert!(std::fs::symlink_metadata(&path).is_err(), "{} already exists", path.display());
+    let target = std::env::temp_dir().join(format!("trampoline-symlink-target-{}", std::process::id()));
+    std::fs::write(&target, "precious\n").unwrap();
+    std::os::unix::fs::symlink(&target, &path).unwrap();
+    let result = T::create(Options::default());
+    let _ = std::fs::remove_file(&path);
+    let content = std::fs::read_to_string(&target).unwrap();
+    let _ = std::fs::remove_file(&target);
+    match result {
+        Err(crate::Error::Symlink { path: p }) => assert_eq!(p, path),
+        Err(other) => panic!("expected a symlink error, got: {other}"),
+        Ok(_) => panic!("a symlink at the map path was accepted"),
+    }
+    assert_eq!(content, "precious\n", "the symlink's target was written");
+}
+
+/// Test 7b: control characters in a name are replaced, never written raw.
+pub fn control_characters_never_split_a_line<T: Trampolines>() {
+    let watch = MapWatch::this_process();
+    let set = create::<T>(Options::default());
+    compile(&set, "py::evil\nfake 1 py::injected\r\0end");
+    let entries = watch.entries();
+    assert_eq!(entries.len(), 1, "name split the line: {:?}", watch.text());
+    assert_eq!(entries[0].name, "py::evil?fake 1 py::injected??end");
+}
+
+/// `write_entry` lines are whole and exactly as given.
+pub fn write_entry_adds_a_whole_line<T: Trampolines>() {
+    let watch = MapWatch::this_process();
+    let set = create::<T>(Options::default());
+    set.write_entry(0xabc000, 0x40, "jit::loop_17").unwrap();
+    set.write_entry(0xabd000, 0x8, "py::bad\nname").unwrap();
+    assert_eq!(watch.text(), "abc000 40 jit::loop_17\nabd000 8 py::bad?name\n");
+}
+
+/// The `chain` example of the crate under test, as `cargo test` builds it
+/// (`target/<profile>/examples/chain`, beside the test's `deps/` folder).
+pub fn example_binary(name: &str) -> PathBuf {
+    let test_exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = test_exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+    profile_dir.join("examples").join(name)
+}
+
+/// Runs the `chain` example under `perf record -e cpu-clock -F 9999 -g` and
+/// requires `py::foo`, `py::bar`, `py::baz` in that order on most samples.
+/// Prints why and returns when perf is missing or may not sample here; fails
+/// when it got too few samples to judge.
+pub fn check_chain_example_under_perf(example: &Path) {
+    assert!(example.exists(), "{} is missing: run `cargo test --workspace`, which builds the examples", example.display());
+    let perf = Path::new("perf");
+    if let Err(why) = perf_script::can_sample(perf) {
+        println!("skipped: {why}");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("chain-under-perf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("perf.data");
+    let recorded = perf_script::record(perf, &data, &["-g"], &[example.to_str().unwrap()]);
+    let samples = recorded.and_then(|_| perf_script::script(perf, &data));
+    let _ = std::fs::remove_dir_all(&dir);
+    let samples = samples.unwrap_or_else(|e| panic!("{e}"));
+    // The example leaves its map for perf script to read; the map is ours to remove.
+    let pids: std::collections::BTreeSet<u32> = samples.iter().map(|s| s.pid).collect();
+    for pid in pids {
+        let _ = std::fs::remove_file(perf_map_path(pid));
+    }
+    assert!(samples.len() >= 100, "only {} samples: too few to judge", samples.len());
+    let full = samples.iter().filter(|s| s.py_frames() == ["py::foo", "py::bar", "py::baz"]).count();
+    assert!(full * 2 > samples.len(), "only {full} of {} samples show py::foo > py::bar > py::baz", samples.len());
+}
