@@ -62,7 +62,7 @@ impl Default for Options {
 
 /// One compiled trampoline: executable code owned by its set, valid until the
 /// set is torn down.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct Stub {
     entry: StubFn,
     size: usize,
