@@ -21,6 +21,8 @@ pub use walk::{frame_pointer, run_chain, spin_chain, Chain};
 #[macro_export]
 macro_rules! conformance_tests {
     ($imp:ty) => {
+        // rusty_fork_test! calls itself by its bare name, so it must be in scope.
+        use $crate::conformance::rusty_fork::rusty_fork_test;
         $crate::conformance::rusty_fork::rusty_fork_test! {
             #[test]
             fn stub_passes_arguments_and_result() {
@@ -271,10 +273,20 @@ pub fn fork_child_writes_its_own_map<T: Trampolines>(persist: bool) {
     let set = create::<T>(Options { persist_after_fork: persist, ..Options::default() });
     let inherited = compile(&set, "py::parent_function");
 
+    // The child waits on this pipe until the parent watches the child's map:
+    // a child that ran first would otherwise write lines the watch skips.
+    let mut gate = [0 as libc::c_int; 2];
+    assert_eq!(unsafe { libc::pipe(gate.as_mut_ptr()) }, 0, "pipe failed");
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
         // Child: no panics past this point, only an exit status.
+        let mut byte = 0u8;
+        unsafe {
+            libc::close(gate[1]);
+            // Returns (0, end of file) once the parent closes its write end.
+            libc::read(gate[0], (&mut byte as *mut u8).cast(), 1);
+        }
         let ok = (|| {
             set.after_fork_child().ok()?;
             if set.output_path() != perf_map_path(std::process::id()) {
@@ -290,6 +302,10 @@ pub fn fork_child_writes_its_own_map<T: Trampolines>(persist: bool) {
     }
 
     let child_watch = MapWatch::for_pid(pid as u32);
+    unsafe {
+        libc::close(gate[1]);
+        libc::close(gate[0]);
+    }
     let mut status = 0;
     assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
     assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "child failed: status {status}");

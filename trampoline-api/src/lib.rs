@@ -10,13 +10,16 @@
 //!
 //! Dependencies: `thiserror` for the error type; `rusty-fork` (feature
 //! `conformance` only) because every conformance test needs a process of its
-//! own: the perf map path is keyed by pid.
+//! own: the perf map path is keyed by pid; `criterion` (feature `bench`) for
+//! the benchmarks both implementations share.
 
 use std::ffi::c_void;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+#[cfg(feature = "bench")]
+pub mod bench;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
