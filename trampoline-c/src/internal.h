@@ -1,0 +1,99 @@
+/*
+ * internal.h - what the C sources share and the public header does not show:
+ * the set itself, the arena list, the backend interface, and small helpers.
+ */
+#ifndef PERF_TRAMPOLINE_INTERNAL_H
+#define PERF_TRAMPOLINE_INTERNAL_H
+
+#include "perf_trampoline.h"
+
+#include <pthread.h>
+#include <sys/types.h>
+
+/* ---- arenas (arena.c) ------------------------------------------------- */
+
+/* One mapping of stub slots. Slots before `next_slot` have been handed out. */
+struct perf_tramp_arena {
+    unsigned char *base;
+    size_t length;
+    size_t slot_count;
+    size_t next_slot;
+    struct perf_tramp_arena *next; /* older arenas; kept until teardown */
+};
+
+struct perf_tramp_arenas {
+    struct perf_tramp_arena *newest;
+    size_t slot_size; /* template size rounded up to the 16-byte alignment */
+};
+
+/* Readies the first arena. */
+int perf_tramp_arenas_init(struct perf_tramp_arenas *arenas, struct perf_tramp_error *error);
+/* Hands out the next free slot, mapping a new arena when the newest is full. */
+int perf_tramp_arenas_take(struct perf_tramp_arenas *arenas, void **slot,
+                           struct perf_tramp_error *error);
+/* Unmaps every arena (teardown). */
+void perf_tramp_arenas_unmap(struct perf_tramp_arenas *arenas);
+/* Frees the bookkeeping only; the code stays mapped (close). */
+void perf_tramp_arenas_forget(struct perf_tramp_arenas *arenas);
+/* Code size of one stub. */
+size_t perf_tramp_stub_size(void);
+
+/* ---- backends (perf_map.c; a jitdump backend will sit beside it) ------ */
+
+struct perf_tramp_set;
+
+struct perf_tramp_backend_ops {
+    /* Opens (creates) the file of the calling process. */
+    int (*open)(struct perf_tramp_set *set, struct perf_tramp_error *error);
+    /* Records one piece of code; called with the set's lock held. */
+    int (*write_entry)(struct perf_tramp_set *set, uintptr_t addr, size_t size,
+                       const char *name, size_t name_len, struct perf_tramp_error *error);
+    /* In a fork child: moves to the child's own file; lock held. */
+    int (*switch_to_child)(struct perf_tramp_set *set, struct perf_tramp_error *error);
+    /* In the fork prepare handler, lock held: notes what a child may copy.
+     * Must only make async-signal-safe calls. */
+    void (*before_fork)(struct perf_tramp_set *set);
+    /* Closes the file. */
+    void (*close)(struct perf_tramp_set *set);
+};
+
+extern const struct perf_tramp_backend_ops perf_tramp_perf_map_backend;
+
+/* ---- the set (set.c) -------------------------------------------------- */
+
+struct perf_tramp_set {
+    /* Guards everything below except `next_registered` (fork.c's lock). */
+    pthread_mutex_t lock;
+    const struct perf_tramp_backend_ops *backend;
+    int persist_after_fork;
+    struct perf_tramp_arenas arenas;
+
+    /* The output file, shared by the backends. */
+    int fd;                         /* -1 when closed */
+    pid_t owner_pid;                /* process the file is named after */
+    char path[PERF_TRAMP_PATH_MAX];
+    off_t opened_at;                /* file size when this set opened it */
+    off_t size_at_fork;             /* file size when the last fork began */
+    int forked;                     /* set in a fork child until it switches */
+
+    struct perf_tramp_set *next_registered;
+};
+
+/* ---- fork handling (fork.c) ------------------------------------------- */
+
+/* Makes the set known to the pthread_atfork handlers (registering them on
+ * first use), or forgets it. */
+void perf_tramp_fork_register(struct perf_tramp_set *set);
+void perf_tramp_fork_unregister(struct perf_tramp_set *set);
+
+/* ---- helpers (error.c, name.c) ---------------------------------------- */
+
+/* Fills `error` (if not NULL) and returns `status`. `path`/`detail` may be NULL. */
+int perf_tramp_fail(struct perf_tramp_error *error, int status, int os_errno,
+                    const char *path, const char *detail);
+
+/* Copies `name` to `out` (at least `len` bytes) with every control character
+ * replaced by '?'; returns the number of bytes written (never more than len). */
+size_t perf_tramp_sanitize_name(const char *name, size_t len, char *out);
+
+#endif /* PERF_TRAMPOLINE_INTERNAL_H */
