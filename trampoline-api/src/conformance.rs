@@ -16,6 +16,16 @@ pub use rusty_fork;
 mod walk;
 pub use walk::{frame_pointer, run_chain, spin_chain, Chain};
 
+mod dump;
+pub use dump::{
+    concurrent_compiles_write_whole_records, dump_describes_every_stub, dump_marker_is_mapped,
+    fork_child_writes_its_own_dump, symlink_at_dump_path_is_refused, write_entry_adds_a_code_load,
+    DumpWatch,
+};
+
+mod perf_jit;
+pub use perf_jit::check_chain_example_under_perf_jit;
+
 /// Expands to the whole suite as `#[test]`s for the implementation `$imp`,
 /// each in its own process.
 #[macro_export]

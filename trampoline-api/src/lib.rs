@@ -10,7 +10,8 @@
 //!
 //! Dependencies: `thiserror` for the error type; `rusty-fork` (feature
 //! `conformance` only) because every conformance test needs a process of its
-//! own: the perf map path is keyed by pid; `criterion` (feature `bench`) for
+//! own: the perf map path is keyed by pid; `jitdump` (feature `conformance`)
+//! to read the dumps of the jitdump backend back; `criterion` (feature `bench`) for
 //! the benchmarks both implementations share.
 
 use std::ffi::c_void;

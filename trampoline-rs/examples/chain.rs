@@ -1,13 +1,27 @@
 //! Runs `py::baz → py::bar → py::foo` through Rust-made stubs with `foo` busy
-//! for a moment, for `perf record -g` to sample. The perf map is left behind
-//! on purpose: `perf script` reads it after this process has exited.
+//! for a moment, for perf to sample. By default the stubs are named in the
+//! perf map (for `perf record -g`); with `--jit` in the jitdump (for `perf
+//! record -k 1 --call-graph dwarf` and `perf inject --jit`). The file is left
+//! behind on purpose: perf reads it after this process has exited.
 
 use std::time::Duration;
-use trampoline_api::{Options, Trampolines};
+use trampoline_api::{Backend, Options, Trampolines};
 use trampoline_rs::RustTrampolines;
 
 fn main() {
-    let set = match RustTrampolines::create(Options::default()) {
+    let backend = match std::env::args().nth(1).as_deref() {
+        None => Backend::PerfMap,
+        Some("--jit") => Backend::JitDump,
+        Some(other) => {
+            eprintln!("chain: unknown argument {other:?} (usage: chain [--jit])");
+            std::process::exit(2);
+        }
+    };
+    let options = Options {
+        backend,
+        ..Options::default()
+    };
+    let set = match RustTrampolines::create(options) {
         Ok(set) => set,
         Err(e) => {
             eprintln!("chain: {e}");

@@ -70,10 +70,12 @@ pub struct Arenas {
 }
 
 impl Arenas {
-    /// Readies the first arena for `stub`.
-    pub fn new(stub: &HostStub) -> Result<Arenas, Error> {
+    /// Readies the first arena for `stub`, with stubs at least `spacing`
+    /// bytes apart (what the backend needs between two stubs; the code size
+    /// if it is larger).
+    pub fn new(stub: &HostStub, spacing: usize) -> Result<Arenas, Error> {
         let code_size = stub.code.len();
-        let slot_size = code_size.next_multiple_of(SLOT_ALIGN);
+        let slot_size = code_size.max(spacing).next_multiple_of(SLOT_ALIGN);
         let arena_size = ARENA_SIZE.next_multiple_of(page_size());
         let mut slot = stub.code.clone();
         slot.extend(stub.filler.iter().cycle().take(slot_size - code_size));
@@ -126,7 +128,7 @@ impl Arenas {
     }
 }
 
-fn page_size() -> usize {
+pub(crate) fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     if size > 0 {
@@ -144,12 +146,13 @@ mod tests {
         HostStub {
             code: vec![1, 2, 3, 4, 5],
             filler: vec![0xee],
+            layout: crate::encode::host_stub().unwrap().layout,
         }
     }
 
     #[test]
     fn slots_are_aligned_distinct_and_hold_the_stub() {
-        let mut arenas = Arenas::new(&test_stub()).unwrap();
+        let mut arenas = Arenas::new(&test_stub(), 0).unwrap();
         let per_arena = arenas.slots_per_arena();
         let slots: Vec<*const u8> = (0..per_arena + 3)
             .map(|_| arenas.allocate().unwrap())
@@ -175,5 +178,18 @@ mod tests {
         assert_eq!(sorted.len(), slots.len(), "a slot was handed out twice");
         unsafe { arenas.unmap_all() };
         assert!(arenas.arenas.is_empty());
+    }
+
+    #[test]
+    fn spacing_widens_the_slots() {
+        let mut arenas = Arenas::new(&test_stub(), 70).unwrap();
+        assert_eq!(arenas.slot_size, 80);
+        let (a, b) = (arenas.allocate().unwrap(), arenas.allocate().unwrap());
+        assert_eq!(b as usize - a as usize, 80);
+        // SAFETY: the slot is mapped and readable.
+        let slot = unsafe { std::slice::from_raw_parts(a, 80) };
+        assert_eq!(&slot[..5], [1, 2, 3, 4, 5]);
+        assert!(slot[5..].iter().all(|&x| x == 0xee), "{slot:?}");
+        unsafe { arenas.unmap_all() };
     }
 }

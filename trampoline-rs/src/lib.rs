@@ -8,12 +8,15 @@
 //! - `arena`: executable memory, written read-write and then switched to
 //!   read-execute, never both, kept mapped until an explicit teardown;
 //! - `icache`: the instruction-cache flush AArch64 needs after writing code;
-//! - `backend`: the file that names stubs for perf (the perf map today);
+//! - `backend`: the file that names stubs for perf: the perf map, or the
+//!   jitdump with each stub's unwind info (SPEC §7), whose synthesized
+//!   mappings need the stubs spread further apart (`Sink::stub_spacing`);
 //! - [`RustTrampolines`]: the [`Trampolines`] implementation tying them together.
 //!
 //! Dependencies: `trampoline-api` for the shared trait, types and name rules;
-//! `libc` for `mmap`/`mprotect`/`munmap`, `sysconf` and the `O_NOFOLLOW`/`ELOOP`
-//! constants that std does not expose. For tests and benches only:
+//! `jitdump` for the jitdump records and the stub's `.eh_frame`; `libc` for
+//! `mmap`/`mprotect`/`munmap`, `sysconf`, `gettid`, `process_vm_readv` and
+//! the `O_NOFOLLOW`/`ELOOP` constants that std does not expose. For tests and benches only:
 //! `trampoline-api`'s `conformance` and `bench` features (the shared suite and
 //! benchmarks), `trampoline-c` (its x86_64 template, to compare bytes with the
 //! encoder), `criterion` (benchmarks) and `tempfile` (scratch files).
@@ -29,7 +32,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 use trampoline_api::{Error, Options, Stub, Trampolines};
 
-/// A set of trampolines: its arenas and its map file.
+/// A set of trampolines: its arenas and its map (or dump) file.
 ///
 /// The two locks are separate so that a slow write never holds up another
 /// thread's slot allocation for longer than it must; both guard state that is
@@ -62,8 +65,9 @@ fn lock_after_fork<'a, T: ?Sized>(
 
 impl Trampolines for RustTrampolines {
     fn create(options: Options) -> Result<Self, Error> {
-        let sink = backend::open(&options)?;
-        let arenas = Arenas::new(&encode::host_stub()?)?;
+        let stub = encode::host_stub()?;
+        let sink = backend::open(&options, &stub)?;
+        let arenas = Arenas::new(&stub, sink.stub_spacing())?;
         Ok(RustTrampolines {
             options,
             arenas: Mutex::new(arenas),
@@ -80,14 +84,17 @@ impl Trampolines for RustTrampolines {
             let mut arenas = lock(&self.arenas);
             (arenas.allocate()?, arenas.code_size())
         };
-        lock(&self.sink).add(entry as usize, size, name)?;
-        // SAFETY: `entry` is a complete stub in a read-execute arena that stays
-        // mapped until `teardown`, whose contract forbids later calls.
+        // SAFETY: `entry` is a complete stub of `size` bytes in a read-execute
+        // arena that stays mapped until `teardown`, whose contract forbids
+        // later calls.
+        let code = unsafe { std::slice::from_raw_parts(entry, size) };
+        lock(&self.sink).add_stub(entry as usize, code, name)?;
+        // SAFETY: as above.
         Ok(unsafe { Stub::from_raw(entry, size) })
     }
 
     fn write_entry(&self, addr: usize, size: usize, name: &str) -> Result<(), Error> {
-        lock(&self.sink).add(addr, size, name)
+        lock(&self.sink).add_foreign(addr, size, name)
     }
 
     fn after_fork_child(&self) -> Result<(), Error> {

@@ -2,9 +2,10 @@
 //! symlink at the path is refused, one `<start> <size> <name>` line per entry,
 //! each in a single `write(2)` so that a line reaches the file whole.
 
+use super::file::{open_error, write_in_one_call};
 use super::Sink;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use trampoline_api::{perf_map_path, sanitize_name, Error};
@@ -24,12 +25,20 @@ impl PerfMap {
             path,
         })
     }
-}
 
-impl Sink for PerfMap {
     fn add(&mut self, addr: usize, size: usize, name: &str) -> Result<(), Error> {
         let line = format!("{addr:x} {size:x} {}\n", sanitize_name(name));
         write_in_one_call(&self.file, line.as_bytes(), &self.path)
+    }
+}
+
+impl Sink for PerfMap {
+    fn add_stub(&mut self, addr: usize, code: &[u8], name: &str) -> Result<(), Error> {
+        self.add(addr, code.len(), name)
+    }
+
+    fn add_foreign(&mut self, addr: usize, size: usize, name: &str) -> Result<(), Error> {
+        self.add(addr, size, name)
     }
 
     fn after_fork_child(&mut self, persist: bool) -> Result<(), Error> {
@@ -83,41 +92,6 @@ fn whole_lines_of(path: &Path) -> Result<Vec<u8>, Error> {
     let whole = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     text.truncate(whole);
     Ok(text)
-}
-
-/// `O_NOFOLLOW` makes `open` fail with `ELOOP` when the path is a symlink.
-fn open_error(path: &Path, source: io::Error) -> Error {
-    if source.raw_os_error() == Some(libc::ELOOP) {
-        Error::Symlink {
-            path: path.to_path_buf(),
-        }
-    } else {
-        Error::Open {
-            path: path.to_path_buf(),
-            source,
-        }
-    }
-}
-
-/// One `write(2)` of all of `bytes` (retried only if nothing was written
-/// because of a signal); a short write is an error, never a second call that
-/// could interleave with another writer.
-fn write_in_one_call(mut file: &File, bytes: &[u8], path: &Path) -> Result<(), Error> {
-    let write_error = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    loop {
-        match file.write(bytes) {
-            Ok(n) if n == bytes.len() => return Ok(()),
-            Ok(n) => {
-                let why = format!("short write: {n} of {} bytes", bytes.len());
-                return Err(write_error(io::Error::new(io::ErrorKind::WriteZero, why)));
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(write_error(e)),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! the four little-endian bytes that go into memory. Encodings follow the Arm
 //! ARM (DDI 0487), section C6 "A64 Base Instruction Descriptions".
 
+use jitdump::{Arch, FrameRecordStub};
+
 /// A general-purpose 64-bit register `x0`–`x30`. Number 31 is not one of
 /// them: it means `sp` or `xzr` depending on the field, see [`Base`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,14 +119,30 @@ pub fn brk(imm16: u16) -> [u8; 4] {
 /// ldp x29,x30,[sp],#16; ret`. `x3` is the fourth AAPCS64 argument, `eval`;
 /// the first three pass through untouched in `x0`–`x2`.
 pub fn stub() -> Vec<u8> {
-    [
-        stp_pre(X29, X30, Base::Sp, -16),
-        mov_from_sp(X29),
-        blr(X3),
-        ldp_post(X29, X30, Base::Sp, 16),
-        ret(X30),
-    ]
-    .concat()
+    framed_stub().0
+}
+
+/// [`stub`] and where its unwind rules change, measured while emitting it,
+/// so the jitdump's `.eh_frame` always follows the code.
+pub fn framed_stub() -> (Vec<u8>, FrameRecordStub) {
+    let mut code = Vec::new();
+    let here = |code: &Vec<u8>| code.len() as u32;
+    code.extend(stp_pre(X29, X30, Base::Sp, -16));
+    let after_push = here(&code);
+    code.extend(mov_from_sp(X29));
+    let after_set_fp = here(&code);
+    code.extend(blr(X3));
+    code.extend(ldp_post(X29, X30, Base::Sp, 16));
+    let after_pop = here(&code);
+    code.extend(ret(X30));
+    let layout = FrameRecordStub {
+        arch: Arch::Aarch64,
+        after_push,
+        after_set_fp,
+        after_pop,
+        code_size: here(&code),
+    };
+    (code, layout)
 }
 
 #[cfg(test)]
@@ -227,6 +245,16 @@ mod tests {
     #[should_panic(expected = "bad pair offset")]
     fn pair_offsets_must_be_scaled_multiples_of_eight() {
         stp_pre(X29, X30, Base::Sp, -12);
+    }
+
+    #[test]
+    fn layout_marks_the_ends_of_stp_mov_and_ldp() {
+        let (code, layout) = framed_stub();
+        let word_before = |o: u32| word(code[o as usize - 4..o as usize].try_into().unwrap());
+        assert_eq!(word_before(layout.after_push), 0xa9bf_7bfd);
+        assert_eq!(word_before(layout.after_set_fp), 0x9100_03fd);
+        assert_eq!(word_before(layout.after_pop), 0xa8c1_7bfd);
+        assert_eq!(layout.code_size as usize, code.len());
     }
 
     #[test]

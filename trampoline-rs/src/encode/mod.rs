@@ -5,6 +5,7 @@
 pub mod aarch64;
 pub mod x86_64;
 
+use jitdump::FrameRecordStub;
 use trampoline_api::Error;
 
 /// Whether the x86_64 stub starts with `endbr64`. It is a no-op on CPUs and
@@ -20,20 +21,30 @@ pub const X86_64_ENDBR64: bool = true;
 pub struct HostStub {
     pub code: Vec<u8>,
     pub filler: Vec<u8>,
+    /// Where the code's unwind rules change (for the jitdump's `.eh_frame`).
+    pub layout: FrameRecordStub,
 }
 
 /// The stub and filler for the CPU this crate was built for.
 pub fn host_stub() -> Result<HostStub, Error> {
     #[cfg(target_arch = "x86_64")]
-    return Ok(HostStub {
-        code: x86_64::stub(X86_64_ENDBR64),
-        filler: vec![x86_64::int3()],
-    });
+    return {
+        let (code, layout) = x86_64::framed_stub(X86_64_ENDBR64);
+        Ok(HostStub {
+            code,
+            filler: vec![x86_64::int3()],
+            layout,
+        })
+    };
     #[cfg(target_arch = "aarch64")]
-    return Ok(HostStub {
-        code: aarch64::stub(),
-        filler: aarch64::brk(0).to_vec(),
-    });
+    return {
+        let (code, layout) = aarch64::framed_stub();
+        Ok(HostStub {
+            code,
+            filler: aarch64::brk(0).to_vec(),
+            layout,
+        })
+    };
     #[allow(unreachable_code)]
     Err(Error::Unsupported(format!(
         "trampolines on {}",

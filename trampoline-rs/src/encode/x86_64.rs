@@ -3,6 +3,8 @@
 //! the Intel SDM Vol. 2: an optional REX prefix (`0100WRXB`), the opcode, and a
 //! ModRM byte (`mod:2 reg:3 rm:3`) for register operands (`mod = 11`).
 
+use jitdump::{Arch, FrameRecordStub};
+
 /// A 64-bit general-purpose register, numbered as in its encoding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -110,16 +112,33 @@ pub fn int3() -> u8 {
 /// call *%rcx; pop %rbp; ret`. `%rcx` is the fourth SysV argument, `eval`;
 /// the first three pass through untouched in `%rdi`, `%rsi`, `%rdx`.
 pub fn stub(with_endbr64: bool) -> Vec<u8> {
+    framed_stub(with_endbr64).0
+}
+
+/// [`stub`] and where its unwind rules change, measured while emitting it,
+/// so the jitdump's `.eh_frame` always follows the code.
+pub fn framed_stub(with_endbr64: bool) -> (Vec<u8>, FrameRecordStub) {
     let mut code = Vec::new();
+    let here = |code: &Vec<u8>| code.len() as u32;
     if with_endbr64 {
         code.extend(endbr64());
     }
     code.extend(push(Reg::Rbp));
+    let after_push = here(&code);
     code.extend(mov_rr(Reg::Rbp, Reg::Rsp));
+    let after_set_fp = here(&code);
     code.extend(call_indirect(Reg::Rcx));
     code.extend(pop(Reg::Rbp));
+    let after_pop = here(&code);
     code.extend(ret());
-    code
+    let layout = FrameRecordStub {
+        arch: Arch::X86_64,
+        after_push,
+        after_set_fp,
+        after_pop,
+        code_size: here(&code),
+    };
+    (code, layout)
 }
 
 #[cfg(test)]
@@ -178,6 +197,29 @@ mod tests {
         assert_eq!(ret(), [0xc3]);
         assert_eq!(endbr64(), [0xf3, 0x0f, 0x1e, 0xfa]);
         assert_eq!(int3(), 0xcc);
+    }
+
+    #[test]
+    fn layout_marks_the_ends_of_push_mov_and_pop() {
+        let (code, layout) = framed_stub(true);
+        let at = |o: u32| code[o as usize - 1];
+        assert_eq!((at(layout.after_push), layout.after_push), (0x55, 5));
+        assert_eq!(
+            &code[layout.after_set_fp as usize - 3..layout.after_set_fp as usize],
+            [0x48, 0x89, 0xe5]
+        );
+        assert_eq!((at(layout.after_pop), layout.after_pop), (0x5d, 11));
+        assert_eq!(layout.code_size as usize, code.len());
+        let (_, plain) = framed_stub(false);
+        assert_eq!(
+            (
+                plain.after_push,
+                plain.after_set_fp,
+                plain.after_pop,
+                plain.code_size
+            ),
+            (1, 4, 7, 8)
+        );
     }
 
     #[test]
