@@ -6,10 +6,13 @@
 //! `TRAMPOLINE_C_OMIT_FRAME_POINTER=1` asks for the control build that omits
 //! them, which the harness uses to show that the flags matter.
 
-const C_SOURCES: [&str; 6] = [
+const C_SOURCES: [&str; 9] = [
     "src/arena.c",
+    "src/eh_frame.c",
     "src/error.c",
+    "src/file.c",
     "src/fork.c",
+    "src/jitdump.c",
     "src/name.c",
     "src/perf_map.c",
     "src/set.c",
@@ -45,7 +48,7 @@ fn main() {
     for flag in frame_pointer_flags {
         build.flag(flag);
     }
-    // pthread_atfork, pthread_mutex_* and the POSIX file calls.
+    // pthread_atfork, pthread_mutex_*, process_vm_readv and the POSIX file calls.
     build.define("_GNU_SOURCE", None);
     build.compile("perf_trampoline");
 

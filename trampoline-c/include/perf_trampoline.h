@@ -6,7 +6,9 @@
  * machine-code stub that belongs to that function alone. The stub builds a
  * frame record and calls the evaluator, so perf's frame-pointer walk sees the
  * stub's return address between two evaluator frames; a line in the perf map
- * file /tmp/perf-<pid>.map names the stub's address range.
+ * file /tmp/perf-<pid>.map names the stub's address range. The jitdump
+ * backend instead writes /tmp/jit-<pid>.dump, which also carries each
+ * stub's unwind rules for DWARF unwinding (perf inject --jit).
  *
  * Calling convention (C ABI, three pointer-sized arguments):
  *
@@ -15,7 +17,8 @@
  *                                          and returns its result unchanged
  *
  * Thread safety: one set may be used from many threads at once. Each map
- * line reaches the file whole in one write(2) made under the set's lock.
+ * line (or jitdump record) reaches the file whole in one write(2) made under
+ * the set's lock.
  *
  * Memory: stubs live in 64 KiB arenas that are written while read+write and
  * then made read+execute; no page is ever writable and executable at once.
@@ -50,7 +53,11 @@ typedef void *(*perf_tramp_stub_fn)(void *state, void *frame, void *arg,
 enum perf_tramp_backend {
     /* /tmp/perf-<pid>.map, for frame-pointer unwinding (perf record -g). */
     PERF_TRAMP_BACKEND_PERF_MAP = 0,
-    /* /tmp/jit-<pid>.dump; not implemented yet: PERF_TRAMP_ERR_UNSUPPORTED. */
+    /* /tmp/jit-<pid>.dump for `perf inject --jit` (DWARF unwinding,
+     * perf record -k 1 --call-graph dwarf): a JIT_CODE_UNWINDING_INFO and
+     * a JIT_CODE_LOAD record per stub. The first page of the file stays
+     * mapped read+exec while the set lives: that mapping is how perf
+     * inject finds the dump. */
     PERF_TRAMP_BACKEND_JITDUMP = 1,
 };
 
@@ -92,12 +99,14 @@ struct perf_tramp_options {
 
 typedef struct perf_tramp_set perf_tramp_set;
 
-/* Opens (creates) this process's map file and readies the first arena.
+/* Opens (creates) this process's map file (or dump: truncated, with its
+ * header) and readies the first arena.
  * On success stores the new set in *out. */
 int perf_tramp_create(const struct perf_tramp_options *options, perf_tramp_set **out,
                       struct perf_tramp_error *error);
 
-/* Makes a new stub and writes one map line `<start> <size> <name>` for it.
+/* Makes a new stub and writes one map line `<start> <size> <name>` for it
+ * (jitdump: its unwinding-info record and its code-load record).
  * `name` is `name_len` bytes and may contain any byte: control characters
  * (C0, DEL, and the UTF-8 encoded C1 range U+0080..U+009F) become '?'.
  * On success stores the stub's entry in *entry and its code size in *size. */
@@ -106,13 +115,16 @@ int perf_tramp_compile(perf_tramp_set *set, const char *name, size_t name_len,
                        struct perf_tramp_error *error);
 
 /* Adds a map line for code this set did not make (a JIT, another
- * interpreter): `<addr> <size> <name>`, name sanitized as above. */
+ * interpreter): `<addr> <size> <name>`, name sanitized as above. The
+ * jitdump backend writes a code-load record without unwind info; its code
+ * bytes are copied from `addr` when readable, zeros otherwise. */
 int perf_tramp_write_entry(perf_tramp_set *set, uintptr_t addr, size_t size,
                            const char *name, size_t name_len,
                            struct perf_tramp_error *error);
 
-/* Call in the child right after fork(): switches to /tmp/perf-<childpid>.map,
- * empty or (persist_after_fork) starting with the parent's entries. Stubs
+/* Call in the child right after fork(): switches to /tmp/perf-<childpid>.map
+ * (or /tmp/jit-<childpid>.dump, with its own header and mapping), empty or
+ * (persist_after_fork) starting with the parent's entries. Stubs
  * made before the fork stay mapped and callable. A no-op in the process
  * that created the file. */
 int perf_tramp_after_fork_child(perf_tramp_set *set, struct perf_tramp_error *error);
@@ -132,6 +144,42 @@ void perf_tramp_teardown(perf_tramp_set *set);
 /* The assembled stub template as linked into this library (the bytes copied
  * into every slot); its length in *len. */
 const unsigned char *perf_tramp_template(size_t *len);
+
+/* ---- unwind information of a stub (the jitdump backend's) -------------- */
+
+/* Architectures, by ELF machine number. HOST: the one this library runs on,
+ * with the stub layout of its own template. */
+enum perf_tramp_arch {
+    PERF_TRAMP_ARCH_HOST = 0,
+    PERF_TRAMP_ARCH_X86_64 = 62,
+    PERF_TRAMP_ARCH_AARCH64 = 183,
+};
+
+/* x86_64 only: the stub starts with endbr64 (a CET build), which shifts
+ * every rule by 4 bytes. Ignored for HOST, which knows its own template. */
+#define PERF_TRAMP_UNWIND_ENDBR64 1
+
+/* Where the parts of perf_tramp_stub_unwind_data's output are. */
+struct perf_tramp_unwind_layout {
+    int arch;                 /* the ELF machine described */
+    size_t code_size;         /* bytes of the stub described */
+    size_t eh_frame_size;     /* .eh_frame: one CIE, one FDE, terminator */
+    size_t eh_frame_hdr_size; /* .eh_frame_hdr, right after the .eh_frame */
+};
+
+/* Builds, in `buf`, the unwinding data that a JIT_CODE_UNWINDING_INFO record
+ * carries for one stub of `arch`: an .eh_frame whose FDE gives the CFA and
+ * return-address rules at every instruction of the stub, followed by its
+ * .eh_frame_hdr. Every address in it is relative and placed as perf inject
+ * lays out the ELF it makes: the .eh_frame starts at the stub's start plus
+ * its code size rounded up to 8. The same bytes therefore serve every stub.
+ * Does not depend on the host (except for ARCH_HOST), so both
+ * architectures can be built and checked anywhere.
+ *
+ * Returns the total size (the .eh_frame plus its header), writing only when
+ * it fits in `cap`, or 0 for an unknown `arch`. Fills `layout` if not NULL. */
+size_t perf_tramp_stub_unwind_data(int arch, int flags, unsigned char *buf, size_t cap,
+                                   struct perf_tramp_unwind_layout *layout);
 
 #ifdef __cplusplus
 }

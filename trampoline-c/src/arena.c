@@ -96,9 +96,11 @@ static int map_arena(size_t slot_size, struct perf_tramp_arena **out,
     return PERF_TRAMP_OK;
 }
 
-int perf_tramp_arenas_init(struct perf_tramp_arenas *arenas, struct perf_tramp_error *error)
+int perf_tramp_arenas_init(struct perf_tramp_arenas *arenas, size_t min_spacing,
+                           struct perf_tramp_error *error)
 {
-    arenas->slot_size = round_up(perf_tramp_stub_size(), STUB_ALIGNMENT);
+    size_t stub_size = perf_tramp_stub_size();
+    arenas->slot_size = round_up(stub_size > min_spacing ? stub_size : min_spacing, STUB_ALIGNMENT);
     arenas->newest = NULL;
     return map_arena(arenas->slot_size, &arenas->newest, error);
 }

@@ -15,6 +15,11 @@ pub const PERF_TRAMP_ERR_MEMORY: c_int = 4;
 pub const PERF_TRAMP_ERR_UNUSABLE: c_int = 5;
 pub const PERF_TRAMP_ERR_UNSUPPORTED: c_int = 6;
 
+pub const PERF_TRAMP_ARCH_HOST: c_int = 0;
+pub const PERF_TRAMP_ARCH_X86_64: c_int = 62;
+pub const PERF_TRAMP_ARCH_AARCH64: c_int = 183;
+pub const PERF_TRAMP_UNWIND_ENDBR64: c_int = 1;
+
 pub const PERF_TRAMP_PATH_MAX: usize = 64;
 pub const PERF_TRAMP_DETAIL_MAX: usize = 128;
 
@@ -41,6 +46,15 @@ impl PerfTrampError {
 pub struct PerfTrampOptions {
     pub backend: c_int,
     pub persist_after_fork: c_int,
+}
+
+#[repr(C)]
+#[derive(Default)]
+pub struct PerfTrampUnwindLayout {
+    pub arch: c_int,
+    pub code_size: size_t,
+    pub eh_frame_size: size_t,
+    pub eh_frame_hdr_size: size_t,
 }
 
 /// `perf_tramp_set`, only ever handled by pointer.
@@ -81,4 +95,11 @@ extern "C" {
     pub fn perf_tramp_close(set: *mut PerfTrampSet);
     pub fn perf_tramp_teardown(set: *mut PerfTrampSet);
     pub fn perf_tramp_template(len: *mut size_t) -> *const u8;
+    pub fn perf_tramp_stub_unwind_data(
+        arch: c_int,
+        flags: c_int,
+        buf: *mut u8,
+        cap: size_t,
+        layout: *mut PerfTrampUnwindLayout,
+    ) -> size_t;
 }

@@ -58,7 +58,8 @@ void perf_tramp_fork_register(struct perf_tramp_set *set)
 void perf_tramp_fork_unregister(struct perf_tramp_set *set)
 {
     pthread_mutex_lock(&registry_lock);
-    for (struct perf_tramp_set **link = &registry; *link != NULL; link = &(*link)->next_registered) {
+    struct perf_tramp_set **link;
+    for (link = &registry; *link != NULL; link = &(*link)->next_registered) {
         if (*link == set) {
             *link = set->next_registered;
             break;

@@ -26,8 +26,10 @@ struct perf_tramp_arenas {
     size_t slot_size; /* template size rounded up to the 16-byte alignment */
 };
 
-/* Readies the first arena. */
-int perf_tramp_arenas_init(struct perf_tramp_arenas *arenas, struct perf_tramp_error *error);
+/* Readies the first arena; stubs start at least `min_spacing` bytes apart
+ * (and always on a 16-byte boundary). */
+int perf_tramp_arenas_init(struct perf_tramp_arenas *arenas, size_t min_spacing,
+                           struct perf_tramp_error *error);
 /* Hands out the next free slot, mapping a new arena when the newest is full. */
 int perf_tramp_arenas_take(struct perf_tramp_arenas *arenas, void **slot,
                            struct perf_tramp_error *error);
@@ -38,14 +40,18 @@ void perf_tramp_arenas_forget(struct perf_tramp_arenas *arenas);
 /* Code size of one stub. */
 size_t perf_tramp_stub_size(void);
 
-/* ---- backends (perf_map.c; a jitdump backend will sit beside it) ------ */
+/* ---- backends (perf_map.c, jitdump.c) ---------------------------------- */
 
 struct perf_tramp_set;
 
 struct perf_tramp_backend_ops {
-    /* Opens (creates) the file of the calling process. */
+    /* Opens (creates) the file of the calling process; may set the set's
+     * stub_spacing. */
     int (*open)(struct perf_tramp_set *set, struct perf_tramp_error *error);
-    /* Records one piece of code; called with the set's lock held. */
+    /* Records a stub this set made; called with the set's lock held. */
+    int (*write_stub)(struct perf_tramp_set *set, uintptr_t addr, size_t size,
+                      const char *name, size_t name_len, struct perf_tramp_error *error);
+    /* Records code this set did not make; lock held. */
     int (*write_entry)(struct perf_tramp_set *set, uintptr_t addr, size_t size,
                        const char *name, size_t name_len, struct perf_tramp_error *error);
     /* In a fork child: moves to the child's own file; lock held. */
@@ -58,6 +64,18 @@ struct perf_tramp_backend_ops {
 };
 
 extern const struct perf_tramp_backend_ops perf_tramp_perf_map_backend;
+extern const struct perf_tramp_backend_ops perf_tramp_jitdump_backend;
+
+/* What only the jitdump backend keeps. */
+struct perf_tramp_jitdump_state {
+    void *marker;                /* the dump's first page, mapped r-x, or NULL */
+    size_t marker_len;
+    uint64_t next_code_index;    /* JIT_CODE_LOAD's running index */
+    /* The unwinding data, the same for every stub (all of it relative). */
+    unsigned char unwind[128];
+    size_t unwind_size;
+    size_t eh_frame_hdr_size;
+};
 
 /* ---- the set (set.c) -------------------------------------------------- */
 
@@ -66,6 +84,7 @@ struct perf_tramp_set {
     pthread_mutex_t lock;
     const struct perf_tramp_backend_ops *backend;
     int persist_after_fork;
+    size_t stub_spacing;            /* the backend's minimum, or 0 */
     struct perf_tramp_arenas arenas;
 
     /* The output file, shared by the backends. */
@@ -75,6 +94,7 @@ struct perf_tramp_set {
     off_t opened_at;                /* file size when this set opened it */
     off_t size_at_fork;             /* file size when the last fork began */
     int forked;                     /* set in a fork child until it switches */
+    struct perf_tramp_jitdump_state jit;
 
     struct perf_tramp_set *next_registered;
 };
@@ -86,11 +106,19 @@ struct perf_tramp_set {
 void perf_tramp_fork_register(struct perf_tramp_set *set);
 void perf_tramp_fork_unregister(struct perf_tramp_set *set);
 
-/* ---- helpers (error.c, name.c) ---------------------------------------- */
+/* ---- helpers (error.c, file.c, name.c) -------------------------------- */
 
 /* Fills `error` (if not NULL) and returns `status`. `path`/`detail` may be NULL. */
 int perf_tramp_fail(struct perf_tramp_error *error, int status, int os_errno,
                     const char *path, const char *detail);
+
+/* Opens `path` with `flags` (plus O_NOFOLLOW|O_CLOEXEC), mode 0600. A
+ * symlink at `path` gives PERF_TRAMP_ERR_SYMLINK and is never followed. */
+int perf_tramp_open_file(const char *path, int flags, int *fd_out,
+                         struct perf_tramp_error *error);
+
+/* Writes all of `len` bytes; returns 0 or the errno. */
+int perf_tramp_write_fully(int fd, const void *data, size_t len);
 
 /* Copies `name` to `out` (at least `len` bytes) with every control character
  * replaced by '?'; returns the number of bytes written (never more than len). */

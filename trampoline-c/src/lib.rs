@@ -1,10 +1,12 @@
 //! The C reference implementation of the perf trampolines (`SPEC.md` §2–3,
-//! §6) and its thin safe Rust binding, [`CTrampolines`].
+//! §6–7) and its thin safe Rust binding, [`CTrampolines`].
 //!
 //! This crate owns:
 //! - `include/perf_trampoline.h`, the documented C API;
 //! - `src/*.c`: executable arenas (`arena.c`), the perf map backend
-//!   (`perf_map.c`), the name rule (`name.c`), fork safety (`fork.c`), the
+//!   (`perf_map.c`), the jitdump backend (`jitdump.c`) and the stub's
+//!   `.eh_frame` it carries, written by hand (`eh_frame.c`), the output file
+//!   (`file.c`), the name rule (`name.c`), fork safety (`fork.c`), the
 //!   public calls (`set.c`);
 //! - the stub template, one assembly file per architecture
 //!   (`src/trampoline_x86_64.S`, `src/trampoline_aarch64.S`), copied byte
@@ -24,16 +26,19 @@
 //! child's own map by itself (the C side marks every set in a
 //! `pthread_atfork` child handler), so a child never writes its parent's map.
 //!
-//! The jitdump backend is not implemented yet: asking for it gives
-//! [`Error::Unsupported`]. The C side keeps a backend interface
-//! (`struct perf_tramp_backend_ops`) for it to plug into.
+//! [`Backend::JitDump`] writes `/tmp/jit-<pid>.dump` for
+//! `perf inject --jit` (SPEC §7): per stub an unwinding-info record and a
+//! code-load record. [`stub_unwind_data`] exposes the `.eh_frame` the C side
+//! builds, for either architecture on any host, so tests can decode it.
 //!
 //! Dependencies: `cc` (build) compiles the C and assembly sources with the
 //! flags above; `libc` gives the C types of the FFI declarations (`size_t`,
 //! `uintptr_t`, `c_char`) so they match the header on every target.
 //! Dev-only: `trampoline-api` with features `conformance` (the shared test
 //! suite, whose fork and rlimit calls the tests also make through `libc`)
-//! and `bench`, and `criterion` to run those benchmarks (`benches/stub.rs`).
+//! and `bench`, `criterion` to run those benchmarks (`benches/stub.rs`),
+//! and `jitdump` to read the dumps back and to decode and compare the
+//! C-built `.eh_frame` with its gimli-built one.
 
 use std::ffi::c_void;
 use std::path::PathBuf;
@@ -42,12 +47,15 @@ use trampoline_api::{Backend, Error, Options, Stub, Trampolines};
 
 mod error;
 mod ffi;
+mod unwind;
 
 use error::check;
+pub use unwind::{host_stub_unwind_data, stub_unwind_data, StubUnwindData, UnwindArch};
 
-/// A set of C trampolines writing this process's perf map.
+/// A set of C trampolines writing this process's perf map or jitdump.
 ///
-/// Dropping it closes the map file but leaves every stub mapped;
+/// Dropping it closes the file (and unmaps the dump's marker page) but
+/// leaves every stub mapped;
 /// [`Trampolines::teardown`] also unmaps them.
 pub struct CTrampolines {
     set: NonNull<ffi::PerfTrampSet>,

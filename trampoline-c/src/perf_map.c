@@ -28,40 +28,16 @@ enum {
     COPY_CHUNK = 64 * 1024,
 };
 
-/* Writes all of `len` bytes; returns 0 or the errno. A regular file takes a
- * whole write at once; the loop only covers EINTR and a full disk. */
-static int write_fully(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return errno;
-        }
-        if (n == 0)
-            return EIO;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Opens /tmp/perf-<pid>.map for appending without following a symlink. */
+/* Opens /tmp/perf-<pid>.map for appending (never through a symlink). */
 static int open_map(pid_t pid, char *path, size_t path_cap, int *fd_out, off_t *size_out,
                     struct perf_tramp_error *error)
 {
     snprintf(path, path_cap, "/tmp/perf-%ld.map", (long)pid);
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        int saved = errno;
-        struct stat link;
-        /* O_NOFOLLOW reports a symlink as ELOOP; lstat tells it apart from
-         * a real loop further up the path. */
-        if (saved == ELOOP && lstat(path, &link) == 0 && S_ISLNK(link.st_mode))
-            return perf_tramp_fail(error, PERF_TRAMP_ERR_SYMLINK, saved, path, NULL);
-        return perf_tramp_fail(error, PERF_TRAMP_ERR_OPEN, saved, path, NULL);
-    }
+    int fd;
+    int status = perf_tramp_open_file(
+        path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, &fd, error);
+    if (status != PERF_TRAMP_OK)
+        return status;
     struct stat st;
     *size_out = fstat(fd, &st) == 0 ? st.st_size : 0;
     *fd_out = fd;
@@ -93,7 +69,7 @@ static int perf_map_write_entry(struct perf_tramp_set *set, uintptr_t addr, size
     int head = snprintf(line, LINE_OVERHEAD, "%" PRIxPTR " %zx ", addr, size);
     size_t len = (size_t)head + perf_tramp_sanitize_name(name, name_len, line + head);
     line[len++] = '\n';
-    int failed = write_fully(set->fd, line, len);
+    int failed = perf_tramp_write_fully(set->fd, line, len);
 
     if (line != stack_line)
         free(line);
@@ -141,7 +117,7 @@ static int copy_entries(const char *source, off_t from, off_t to, int fd, const 
             whole--;
         if (whole == 0 && have == COPY_CHUNK)
             whole = have; /* one line longer than a chunk: pass it through */
-        int failed = write_fully(fd, buf, whole);
+        int failed = perf_tramp_write_fully(fd, buf, whole);
         if (failed)
             status = perf_tramp_fail(error, PERF_TRAMP_ERR_WRITE, failed, dest, NULL);
         carried = have - whole;
@@ -204,6 +180,7 @@ static void perf_map_close(struct perf_tramp_set *set)
 
 const struct perf_tramp_backend_ops perf_tramp_perf_map_backend = {
     .open = perf_map_open,
+    .write_stub = perf_map_write_entry, /* a stub is one line like any code */
     .write_entry = perf_map_write_entry,
     .switch_to_child = perf_map_switch_to_child,
     .before_fork = perf_map_before_fork,

@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,14 +16,11 @@ static const struct perf_tramp_backend_ops *backend_for(int kind)
     switch (kind) {
     case PERF_TRAMP_BACKEND_PERF_MAP:
         return &perf_tramp_perf_map_backend;
+    case PERF_TRAMP_BACKEND_JITDUMP:
+        return &perf_tramp_jitdump_backend;
     default:
         return NULL;
     }
-}
-
-static const char *backend_description(int kind)
-{
-    return kind == PERF_TRAMP_BACKEND_JITDUMP ? "the jitdump backend" : "this backend";
 }
 
 int perf_tramp_create(const struct perf_tramp_options *options, perf_tramp_set **out,
@@ -32,8 +30,11 @@ int perf_tramp_create(const struct perf_tramp_options *options, perf_tramp_set *
         return perf_tramp_fail(error, PERF_TRAMP_ERR_UNUSABLE, 0, NULL, "no place for the new set");
     int kind = options != NULL ? options->backend : PERF_TRAMP_BACKEND_PERF_MAP;
     const struct perf_tramp_backend_ops *backend = backend_for(kind);
-    if (backend == NULL)
-        return perf_tramp_fail(error, PERF_TRAMP_ERR_UNSUPPORTED, 0, NULL, backend_description(kind));
+    if (backend == NULL) {
+        char what[48];
+        snprintf(what, sizeof what, "backend number %d", kind);
+        return perf_tramp_fail(error, PERF_TRAMP_ERR_UNSUPPORTED, 0, NULL, what);
+    }
 
     struct perf_tramp_set *set = calloc(1, sizeof *set);
     if (set == NULL)
@@ -44,7 +45,7 @@ int perf_tramp_create(const struct perf_tramp_options *options, perf_tramp_set *
 
     int status = backend->open(set, error);
     if (status == PERF_TRAMP_OK) {
-        status = perf_tramp_arenas_init(&set->arenas, error);
+        status = perf_tramp_arenas_init(&set->arenas, set->stub_spacing, error);
         if (status != PERF_TRAMP_OK)
             backend->close(set);
     }
@@ -80,7 +81,7 @@ int perf_tramp_compile(perf_tramp_set *set, const char *name, size_t name_len,
     if (status == PERF_TRAMP_OK)
         status = perf_tramp_arenas_take(&set->arenas, &slot, error);
     if (status == PERF_TRAMP_OK)
-        status = set->backend->write_entry(set, (uintptr_t)slot, stub_size, name, name_len, error);
+        status = set->backend->write_stub(set, (uintptr_t)slot, stub_size, name, name_len, error);
     pthread_mutex_unlock(&set->lock);
 
     if (status == PERF_TRAMP_OK) {

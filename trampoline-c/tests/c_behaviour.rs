@@ -1,11 +1,11 @@
 //! What the C implementation promises beyond the shared conformance suite:
 //! the exact template, slot alignment, the C1 name rule, close versus
-//! teardown, a fork child that never calls `after_fork_child`, memory
-//! failure as an error, and the jitdump backend refused for now.
+//! teardown, a fork child that never calls `after_fork_child`, and memory
+//! failure as an error. The jitdump backend has its own file (`jitdump.rs`).
 
 use std::ffi::c_void;
 use trampoline_api::conformance::{rusty_fork::rusty_fork_test, MapWatch};
-use trampoline_api::{perf_map_path, sanitize_name, Backend, Error, Options, Stub, Trampolines};
+use trampoline_api::{perf_map_path, sanitize_name, Error, Options, Stub, Trampolines};
 use trampoline_c::{built_with_cet, template_bytes, CTrampolines};
 
 unsafe extern "C" fn add_one(_: *mut c_void, _: *mut c_void, arg: *mut c_void) -> *mut c_void {
@@ -72,25 +72,6 @@ fn template_is_the_documented_stub() {
     }
 }
 
-#[test]
-fn jitdump_backend_is_refused_for_now_and_creates_no_file() {
-    let map_existed = perf_map_path(std::process::id()).exists();
-    let result = CTrampolines::create(Options {
-        backend: Backend::JitDump,
-        ..Options::default()
-    });
-    match result {
-        Err(Error::Unsupported(what)) => assert_eq!(what, "the jitdump backend"),
-        Err(other) => panic!("expected Unsupported, got: {other}"),
-        Ok(_) => panic!("the jitdump backend was accepted"),
-    }
-    assert_eq!(
-        perf_map_path(std::process::id()).exists(),
-        map_existed,
-        "a map file was created"
-    );
-}
-
 rusty_fork_test! {
     #[test]
     fn stubs_sit_on_16_byte_boundaries_and_the_map_names_their_code_size() {
@@ -98,7 +79,8 @@ rusty_fork_test! {
         let set = create();
         assert_eq!(set.implementation(), "c");
         assert_eq!(set.output_path(), perf_map_path(std::process::id()));
-        let stubs: Vec<Stub> = (0..100).map(|i| set.compile(&format!("py::f{i}")).unwrap()).collect();
+        let stubs: Vec<Stub> =
+            (0..100).map(|i| set.compile(&format!("py::f{i}")).unwrap()).collect();
         for (stub, entry) in stubs.iter().zip(watch.entries()) {
             assert_eq!(stub.addr() % 16, 0, "{stub:?} is not 16-byte aligned");
             assert_eq!(stub.size(), template_bytes().len());
@@ -138,7 +120,8 @@ rusty_fork_test! {
         let _watch = MapWatch::this_process();
         let set = Box::new(create());
         // More stubs than one 64 KiB arena holds, so several arenas exist.
-        let stubs: Vec<Stub> = (0..10_000).map(|i| set.compile(&format!("py::t{i}")).unwrap()).collect();
+        let stubs: Vec<Stub> =
+            (0..10_000).map(|i| set.compile(&format!("py::t{i}")).unwrap()).collect();
         let (first, last) = (stubs[0].addr(), stubs[stubs.len() - 1].addr());
         assert!(is_mapped(first) && is_mapped(last));
         unsafe { set.teardown() };
@@ -151,17 +134,31 @@ rusty_fork_test! {
         let parent_watch = MapWatch::this_process();
         let set = create();
         set.compile("py::parent_function").unwrap();
+        // The child waits on this pipe until the parent watches the child's
+        // map: a child that ran first would write a line the watch skips.
+        let mut gate = [0 as libc::c_int; 2];
+        assert_eq!(unsafe { libc::pipe(gate.as_mut_ptr()) }, 0, "pipe failed");
         let pid = unsafe { libc::fork() };
         assert!(pid >= 0, "fork failed");
         if pid == 0 {
+            let mut byte = 0u8;
+            unsafe {
+                libc::close(gate[1]);
+                libc::read(gate[0], (&mut byte as *mut u8).cast(), 1);
+            }
             let ok = set.compile("py::child_function").is_ok()
                 && set.output_path() == perf_map_path(std::process::id());
             unsafe { libc::_exit(if ok { 0 } else { 3 }) };
         }
         let child_watch = MapWatch::for_pid(pid as u32);
+        unsafe {
+            libc::close(gate[1]);
+            libc::close(gate[0]);
+        }
         let mut status = 0;
         assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "child failed: {status}");
+        let exited_ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+        assert!(exited_ok, "child failed: {status}");
         let parent: Vec<String> = parent_watch.entries().into_iter().map(|e| e.name).collect();
         let child: Vec<String> = child_watch.entries().into_iter().map(|e| e.name).collect();
         assert_eq!(parent, ["py::parent_function"], "the child wrote into the parent's map");

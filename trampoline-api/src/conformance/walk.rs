@@ -88,7 +88,7 @@ unsafe extern "C" fn eval_foo(state: *mut c_void, _frame: *mut c_void, _arg: *mu
 /// (the layout on both x86_64 and aarch64) until the sentinel frame.
 fn walk(mut fp: usize, sentinel: usize) -> Vec<usize> {
     let mut found = Vec::new();
-    while fp != 0 && fp % 8 == 0 && fp < sentinel && found.len() < 64 {
+    while fp != 0 && fp.is_multiple_of(8) && fp < sentinel && found.len() < 64 {
         let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
         found.push(ret);
         if next <= fp {
