@@ -1,0 +1,166 @@
+//! Shared helpers for the integration tests: run the real `minipy` binary
+//! on a script written to a temporary directory, with a controlled
+//! environment, and clean up the perf map / jitdump files of the processes
+//! a test started.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use trampoline_api::{jit_dump_path, perf_map_path, MapEntry};
+
+/// Environment variables that change minipy's perf behaviour; every run
+/// starts without them so the machine's environment cannot leak in.
+const PERF_ENV: [&str; 3] = [
+    "PYTHONPERFSUPPORT",
+    "PYTHON_PERF_JIT_SUPPORT",
+    "MINIPY_TRAMPOLINE",
+];
+
+pub fn minipy() -> &'static str {
+    env!("CARGO_BIN_EXE_minipy")
+}
+
+/// The shared seed scripts (`cases/scripts/*.py`).
+pub fn seed_script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../cases/scripts")
+        .join(name)
+}
+
+/// One finished run. Dropping it removes the perf map and jitdump of the
+/// process (and of the extra pids registered with `also_clean`).
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub status: i32,
+    pub pid: u32,
+    pub script: PathBuf,
+    extra_pids: Vec<u32>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Run {
+    pub fn map_path(&self) -> PathBuf {
+        perf_map_path(self.pid)
+    }
+
+    pub fn dump_path(&self) -> PathBuf {
+        jit_dump_path(self.pid)
+    }
+
+    /// Registers a pid (a forked child) whose files this run also removes.
+    pub fn also_clean(&mut self, pid: u32) {
+        self.extra_pids.push(pid);
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "status {}\n--- stdout\n{}--- stderr\n{}",
+            self.status, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        for pid in std::iter::once(self.pid).chain(self.extra_pids.iter().copied()) {
+            for path in [perf_map_path(pid), jit_dump_path(pid)] {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+}
+
+/// Runs `minipy <args...>` with `env` set on top of a clean perf environment.
+pub fn run_args(
+    args: &[&str],
+    env: &[(&str, &str)],
+    dir: Option<tempfile::TempDir>,
+    script: PathBuf,
+) -> Run {
+    let mut cmd = Command::new(minipy());
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for k in PERF_ENV {
+        cmd.env_remove(k);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("minipy binary runs");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("minipy finishes");
+    Run {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        status: out.status.code().unwrap_or(-1),
+        pid,
+        script,
+        extra_pids: Vec::new(),
+        _dir: dir,
+    }
+}
+
+/// Writes `source` to a temporary `script.py` and runs it with the given
+/// `-X` options (each without the `-X`), environment and script arguments.
+pub fn run_source(source: &str, xopts: &[&str], env: &[(&str, &str)], script_args: &[&str]) -> Run {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let script = dir.path().join("script.py");
+    std::fs::write(&script, source).expect("script written");
+    let script_text = script.to_string_lossy().into_owned();
+    let mut args: Vec<&str> = Vec::new();
+    for x in xopts {
+        args.push("-X");
+        args.push(x);
+    }
+    args.push(&script_text);
+    args.extend_from_slice(script_args);
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run_args(&args, env, Some(dir), script)
+}
+
+/// The entries of a perf map (empty if the file does not exist).
+pub fn map_entries(path: &Path) -> Vec<MapEntry> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            MapEntry::parse(l)
+                .unwrap_or_else(|| panic!("malformed map line {l:?} in {}", path.display()))
+        })
+        .collect()
+}
+
+/// Just the names, in file order.
+pub fn map_names(path: &Path) -> Vec<String> {
+    map_entries(path).into_iter().map(|e| e.name).collect()
+}
+
+/// Whether the Rust trampoline implementation has the jitdump backend yet
+/// (asked once, in this test process; the probe's own dump is removed).
+pub fn jitdump_supported() -> bool {
+    use std::sync::OnceLock;
+    use trampoline_api::{Backend, Error, Options, Trampolines};
+    static SUPPORTED: OnceLock<bool> = OnceLock::new();
+    *SUPPORTED.get_or_init(|| {
+        let r = trampoline_rs::RustTrampolines::create(Options {
+            backend: Backend::JitDump,
+            persist_after_fork: false,
+        });
+        let supported = match r {
+            Ok(set) => {
+                // SAFETY: no stub of this probe set was ever made or called.
+                unsafe { Box::new(set).teardown() };
+                true
+            }
+            Err(Error::Unsupported(_)) => false,
+            Err(_) => true,
+        };
+        let _ = std::fs::remove_file(jit_dump_path(std::process::id()));
+        supported
+    })
+}
