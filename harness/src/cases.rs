@@ -1,0 +1,660 @@
+//! The case format: `cases/<name>/case.toml`, read strictly.
+//!
+//! Unknown keys, wrong types, bad stack patterns and missing scripts are
+//! reported as `<file>:<line>: <what is wrong>` before anything runs, so a
+//! typo cannot silently turn an expectation off.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// How perf unwinds the native stack.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Unwind {
+    /// Frame pointers: `perf record -g`.
+    #[default]
+    Fp,
+    /// DWARF CFI: `perf record --call-graph dwarf`.
+    Dwarf,
+    // Room for `Jit` (SPEC §7: `-k 1 --call-graph dwarf` + `perf inject --jit`).
+}
+
+impl Unwind {
+    /// The `perf record` arguments that select this unwinding; `max_stack`
+    /// raises perf's default of 127 native frames per frame-pointer chain.
+    pub fn record_args(self, max_stack: Option<usize>) -> Vec<String> {
+        let args: Vec<String> = match (self, max_stack) {
+            (Unwind::Fp, None) => vec!["-g".into()],
+            (Unwind::Fp, Some(depth)) => vec!["--call-graph".into(), format!("fp,{depth}")],
+            (Unwind::Dwarf, _) => vec!["--call-graph".into(), "dwarf".into()],
+        };
+        args
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Unwind::Fp => "fp",
+            Unwind::Dwarf => "dwarf",
+        }
+    }
+}
+
+/// Which interpreter binary runs the case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Build {
+    /// Rust and C compiled with frame pointers (SPEC §8).
+    Fp,
+    /// The control build: frame pointers omitted in Rust and in C.
+    NoFp,
+}
+
+/// The trampoline implementation the interpreter is told to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Trampoline {
+    C,
+    Rust,
+}
+
+impl Trampoline {
+    /// The value of `MINIPY_TRAMPOLINE` / `-X trampoline=`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Trampoline::C => "c",
+            Trampoline::Rust => "rust",
+        }
+    }
+}
+
+/// One interpreter variant: a build and a trampoline implementation.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Variant {
+    #[serde(rename = "c")]
+    C,
+    #[serde(rename = "rust")]
+    Rust,
+    #[serde(rename = "nofp-c")]
+    NoFpC,
+    #[serde(rename = "nofp-rust")]
+    NoFpRust,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 4] = [Variant::C, Variant::Rust, Variant::NoFpC, Variant::NoFpRust];
+
+    pub fn build(self) -> Build {
+        match self {
+            Variant::C | Variant::Rust => Build::Fp,
+            Variant::NoFpC | Variant::NoFpRust => Build::NoFp,
+        }
+    }
+
+    pub fn trampoline(self) -> Trampoline {
+        match self {
+            Variant::C | Variant::NoFpC => Trampoline::C,
+            Variant::Rust | Variant::NoFpRust => Trampoline::Rust,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::C => "c",
+            Variant::Rust => "rust",
+            Variant::NoFpC => "nofp-c",
+            Variant::NoFpRust => "nofp-rust",
+        }
+    }
+}
+
+impl fmt::Display for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A chain of `py::` frames, outermost first, by qualname. Written
+/// `<module> > baz > bar > foo`; `name*N` stands for `N` nested frames of
+/// `name`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackPattern(pub Vec<String>);
+
+impl StackPattern {
+    pub fn parse(text: &str) -> Result<StackPattern, String> {
+        let mut frames = Vec::new();
+        for part in text.split(" > ") {
+            let part = part.trim();
+            let (name, count) = match part.rsplit_once('*') {
+                Some((name, n)) => match n.parse::<usize>() {
+                    Ok(n) if n > 0 => (name, n),
+                    _ => return Err(format!("bad repeat count in stack frame `{part}`")),
+                },
+                None => (part, 1),
+            };
+            if name.is_empty() || name.contains(char::is_whitespace) {
+                return Err(format!(
+                    "bad stack `{text}`: frames are qualnames separated by ` > `"
+                ));
+            }
+            frames.extend(std::iter::repeat_n(name.to_string(), count));
+        }
+        Ok(StackPattern(frames))
+    }
+
+    /// Whether `stack` holds this chain as a contiguous run.
+    pub fn is_within(&self, stack: &[String]) -> bool {
+        !self.0.is_empty() && stack.windows(self.0.len()).any(|w| w == self.0.as_slice())
+    }
+}
+
+impl fmt::Display for StackPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::normalize::fold_stack(&self.0))
+    }
+}
+
+/// What a case asserts, besides its snapshot. Stacks are judged among the
+/// stacks that carry at least 2% of a process's samples (the ones the
+/// snapshot lists); frame counts are judged over every sample.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expectations {
+    /// Exit status of the script (default 0).
+    pub exit: i32,
+    pub stdout_contains: Vec<String>,
+    pub stderr_contains: Vec<String>,
+    /// Present in the main process.
+    pub stacks: Vec<StackPattern>,
+    /// The main process shows no stack besides `stacks`.
+    pub no_other_stacks: bool,
+    /// No process shows a stack that contains one of these chains.
+    pub absent_stacks: Vec<StackPattern>,
+    /// Present in some forked child.
+    pub child_stacks: Vec<StackPattern>,
+    /// No forked child shows a stack that contains one of these chains.
+    pub child_absent_stacks: Vec<StackPattern>,
+    /// No sample of any process has a `py::` frame.
+    pub no_py_frames: bool,
+    /// No sample has more than this many `py::` frames.
+    pub max_py_depth: Option<usize>,
+    /// The main process's map names, exactly and in order (`$CASE` for the
+    /// case folder).
+    pub map_names: Option<Vec<String>>,
+    /// The main process's map has this many entries.
+    pub map_count: Option<usize>,
+    /// No process wrote a perf map.
+    pub no_map: bool,
+    /// Every map line is well formed, names and ranges are distinct, and
+    /// every sampled frame inside a mapped stub resolved to a `py::` name.
+    pub map_valid: bool,
+    /// No process wrote a jitdump.
+    pub no_jitdump: bool,
+    /// Number of processes the workload consisted of.
+    pub processes: Option<usize>,
+}
+
+/// One case, validated.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub name: String,
+    /// `cases/<name>/case.toml` as given to the loader.
+    pub file: PathBuf,
+    pub description: String,
+    /// The script on disk; it is copied into the run's folder.
+    pub script: PathBuf,
+    /// Its file name, as the command line shows it.
+    pub script_name: String,
+    pub interpreter_args: Vec<String>,
+    pub args: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub unwind: Unwind,
+    pub variants: Vec<Variant>,
+    pub per_arch_snapshot: bool,
+    /// Native frames per sample the case needs under fp unwinding, when more
+    /// than perf's default 127 (`kernel.perf_event_max_stack` must allow it).
+    pub max_stack: Option<usize>,
+    /// Fewer samples than this (over all processes) fail the case.
+    pub min_samples: usize,
+    pub expect: Expectations,
+}
+
+impl Case {
+    /// The command line as the case gives it, with the interpreter as
+    /// `minipy`.
+    pub fn command_line(&self) -> Vec<String> {
+        let mut line = vec!["minipy".to_string()];
+        line.extend(self.interpreter_args.iter().cloned());
+        line.push(self.script_name.clone());
+        line.extend(self.args.iter().cloned());
+        line
+    }
+}
+
+/// Default for `min_samples`: about 20 ms of work at 9999 Hz.
+pub const DEFAULT_MIN_SAMPLES: usize = 200;
+
+/// A problem in a case file, at a line.
+/// Shown as `<file>:<line>: <message>`, or `<file>: <message>` when the
+/// problem has no line (`line` 0: the file is missing or unreadable).
+#[derive(Debug, PartialEq, Eq)]
+pub struct CaseError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for CaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            0 => write!(f, "{}: {}", self.file.display(), self.message),
+            line => write!(f, "{}:{line}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for CaseError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    description: String,
+    script: Spanned<String>,
+    #[serde(default)]
+    interpreter_args: Vec<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    unwind: Unwind,
+    variants: Option<Spanned<Vec<Variant>>>,
+    #[serde(default)]
+    per_arch_snapshot: bool,
+    max_stack: Option<usize>,
+    min_samples: Option<usize>,
+    #[serde(default)]
+    expect: ExpectFile,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ExpectFile {
+    #[serde(default)]
+    exit: i32,
+    #[serde(default)]
+    stdout_contains: Vec<String>,
+    #[serde(default)]
+    stderr_contains: Vec<String>,
+    #[serde(default)]
+    stacks: Vec<Spanned<String>>,
+    #[serde(default)]
+    no_other_stacks: bool,
+    #[serde(default)]
+    absent_stacks: Vec<Spanned<String>>,
+    #[serde(default)]
+    child_stacks: Vec<Spanned<String>>,
+    #[serde(default)]
+    child_absent_stacks: Vec<Spanned<String>>,
+    #[serde(default)]
+    no_py_frames: bool,
+    max_py_depth: Option<usize>,
+    map_names: Option<Vec<String>>,
+    map_count: Option<usize>,
+    #[serde(default)]
+    no_map: bool,
+    #[serde(default)]
+    map_valid: bool,
+    #[serde(default)]
+    no_jitdump: bool,
+    processes: Option<usize>,
+}
+
+fn line_of(text: &str, span: Option<Range<usize>>) -> usize {
+    let offset = span.map_or(0, |s| s.start.min(text.len()));
+    text[..offset].matches('\n').count() + 1
+}
+
+/// Parses one `case.toml`. `file` names it in errors; `dir` is its folder
+/// (relative script paths start there); `name` is the case's name.
+pub fn parse_case(name: &str, file: &Path, dir: &Path, text: &str) -> Result<Case, CaseError> {
+    let error = |span: Option<Range<usize>>, message: String| CaseError {
+        file: file.to_path_buf(),
+        line: line_of(text, span),
+        message,
+    };
+    let raw: CaseFile =
+        toml::from_str(text).map_err(|e| error(e.span(), e.message().trim().replace('\n', " ")))?;
+
+    let script = dir.join(raw.script.get_ref());
+    if !script.is_file() {
+        let message = format!(
+            "script `{}` not found (looked at {})",
+            raw.script.get_ref(),
+            script.display()
+        );
+        return Err(error(Some(raw.script.span()), message));
+    }
+    let script_name = script
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+
+    let variants = match raw.variants {
+        None => vec![Variant::C, Variant::Rust],
+        Some(v) if v.get_ref().is_empty() => {
+            return Err(error(
+                Some(v.span()),
+                "`variants` must name at least one variant".into(),
+            ))
+        }
+        Some(v) => v.into_inner(),
+    };
+
+    let patterns = |list: Vec<Spanned<String>>| -> Result<Vec<StackPattern>, CaseError> {
+        list.into_iter()
+            .map(|s| StackPattern::parse(s.get_ref()).map_err(|m| error(Some(s.span()), m)))
+            .collect()
+    };
+    let e = raw.expect;
+    let expect = Expectations {
+        exit: e.exit,
+        stdout_contains: e.stdout_contains,
+        stderr_contains: e.stderr_contains,
+        stacks: patterns(e.stacks)?,
+        no_other_stacks: e.no_other_stacks,
+        absent_stacks: patterns(e.absent_stacks)?,
+        child_stacks: patterns(e.child_stacks)?,
+        child_absent_stacks: patterns(e.child_absent_stacks)?,
+        no_py_frames: e.no_py_frames,
+        max_py_depth: e.max_py_depth,
+        map_names: e.map_names,
+        map_count: e.map_count,
+        no_map: e.no_map,
+        map_valid: e.map_valid,
+        no_jitdump: e.no_jitdump,
+        processes: e.processes,
+    };
+
+    Ok(Case {
+        name: name.to_string(),
+        file: file.to_path_buf(),
+        description: raw.description,
+        script,
+        script_name,
+        interpreter_args: raw.interpreter_args,
+        args: raw.args,
+        env: raw.env,
+        unwind: raw.unwind,
+        variants,
+        per_arch_snapshot: raw.per_arch_snapshot,
+        max_stack: raw.max_stack,
+        min_samples: raw.min_samples.unwrap_or(DEFAULT_MIN_SAMPLES),
+        expect,
+    })
+}
+
+/// Folder of shared scripts inside `cases/`; not a case.
+pub const SCRIPTS_DIR: &str = "scripts";
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// Reads every case under `<root>/cases`, sorted by name. Paths in errors
+/// are relative to `root`.
+pub fn load_all(root: &Path) -> Result<Vec<Case>, CaseError> {
+    let cases_dir = root.join("cases");
+    let io_error = |path: &Path, e: std::io::Error| CaseError {
+        file: path.to_path_buf(),
+        line: 0,
+        message: e.to_string(),
+    };
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&cases_dir).map_err(|e| io_error(Path::new("cases"), e))? {
+        let entry = entry.map_err(|e| io_error(Path::new("cases"), e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() && name != SCRIPTS_DIR {
+            names.push(name);
+        }
+    }
+    names.sort();
+    let mut cases = Vec::new();
+    for name in names {
+        let shown = Path::new("cases").join(&name).join("case.toml");
+        if !valid_name(&name) {
+            return Err(CaseError {
+                file: shown,
+                line: 0,
+                message: "case names use only a-z, 0-9, `_` and `-`".into(),
+            });
+        }
+        let text = std::fs::read_to_string(root.join(&shown)).map_err(|e| io_error(&shown, e))?;
+        cases.push(parse_case(&name, &shown, &cases_dir.join(&name), &text)?);
+    }
+    Ok(cases)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Dir(tempfile::TempDir);
+
+    fn case_dir() -> Dir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("work.py"), "print(1)\n").unwrap();
+        Dir(dir)
+    }
+
+    fn parse(text: &str) -> Result<Case, CaseError> {
+        let dir = case_dir();
+        parse_case(
+            "demo",
+            Path::new("cases/demo/case.toml"),
+            dir.0.path(),
+            text,
+        )
+    }
+
+    fn error_of(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    const GOOD: &str = r#"
+description = "demo"
+script = "work.py"
+interpreter_args = ["-X", "perf"]
+args = ["1000"]
+env = { PYTHONPERFSUPPORT = "1" }
+unwind = "dwarf"
+variants = ["c", "nofp-rust"]
+min_samples = 50
+max_stack = 512
+
+[expect]
+exit = 1
+stderr_contains = ["ValueError"]
+stacks = ["<module> > baz > bar > foo", "<module> > rec*3"]
+absent_stacks = ["baz > bar"]
+max_py_depth = 1
+map_names = ["py::<module>:$CASE/work.py"]
+no_jitdump = true
+"#;
+
+    #[test]
+    fn a_good_file_gives_every_field() {
+        let case = parse(GOOD).unwrap();
+        assert_eq!(case.name, "demo");
+        assert_eq!(
+            case.command_line(),
+            ["minipy", "-X", "perf", "work.py", "1000"]
+        );
+        assert_eq!(case.env["PYTHONPERFSUPPORT"], "1");
+        assert_eq!(case.unwind, Unwind::Dwarf);
+        assert_eq!(case.variants, [Variant::C, Variant::NoFpRust]);
+        assert_eq!(case.min_samples, 50);
+        assert_eq!(case.max_stack, Some(512));
+        assert_eq!(case.expect.exit, 1);
+        assert_eq!(case.expect.stacks[0].0, ["<module>", "baz", "bar", "foo"]);
+        assert_eq!(case.expect.stacks[1].0, ["<module>", "rec", "rec", "rec"]);
+        assert_eq!(case.expect.max_py_depth, Some(1));
+        assert!(case.expect.no_jitdump && !case.expect.no_map);
+    }
+
+    #[test]
+    fn defaults_are_fp_both_trampolines_and_exit_zero() {
+        let case = parse("description = \"d\"\nscript = \"work.py\"\n").unwrap();
+        assert_eq!(case.unwind, Unwind::Fp);
+        assert_eq!(case.variants, [Variant::C, Variant::Rust]);
+        assert_eq!(case.expect, Expectations::default());
+        assert_eq!(case.min_samples, DEFAULT_MIN_SAMPLES);
+    }
+
+    #[test]
+    fn an_unknown_key_names_its_line() {
+        let err = error_of("description = \"d\"\nscript = \"work.py\"\n\n[expect]\nstack = []\n");
+        assert!(
+            err.starts_with("cases/demo/case.toml:5: unknown field `stack`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_line() {
+        let err = error_of("description = \"d\"\nscript = \"work.py\"\nargs = \"1000\"\n");
+        assert!(
+            err.starts_with("cases/demo/case.toml:3: invalid type: string"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_variant_or_unwind_names_its_line() {
+        let err =
+            error_of("description = \"d\"\nscript = \"work.py\"\nvariants = [\"c\", \"go\"]\n");
+        assert!(
+            err.starts_with("cases/demo/case.toml:3: unknown variant `go`"),
+            "{err}"
+        );
+        let err = error_of("description = \"d\"\nscript = \"work.py\"\n\nunwind = \"lbr\"\n");
+        assert!(
+            err.starts_with("cases/demo/case.toml:4: unknown variant `lbr`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_key_is_reported() {
+        let err = error_of("script = \"work.py\"\n");
+        assert!(
+            err.starts_with("cases/demo/case.toml:1: missing field `description`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_script_names_the_script_line() {
+        let err = error_of("description = \"d\"\n\nscript = \"../scripts/nope.py\"\n");
+        assert!(
+            err.starts_with("cases/demo/case.toml:3: script `../scripts/nope.py` not found"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bad_stack_pattern_names_its_line() {
+        let err = error_of("description = \"d\"\nscript = \"work.py\"\n[expect]\nstacks = [\n \"a > b\",\n \"a > rec*x\",\n]\n");
+        assert_eq!(
+            err,
+            "cases/demo/case.toml:6: bad repeat count in stack frame `rec*x`"
+        );
+        let err = error_of(
+            "description = \"d\"\nscript = \"work.py\"\n[expect]\nabsent_stacks = [\"a >> b\"]\n",
+        );
+        assert!(
+            err.starts_with("cases/demo/case.toml:4: bad stack `a >> b`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn empty_variants_are_refused() {
+        let err = error_of("description = \"d\"\nscript = \"work.py\"\nvariants = []\n");
+        assert_eq!(
+            err,
+            "cases/demo/case.toml:3: `variants` must name at least one variant"
+        );
+    }
+
+    #[test]
+    fn patterns_match_contiguous_runs() {
+        let stack: Vec<String> = ["<module>", "baz", "bar", "foo"].map(String::from).to_vec();
+        assert!(StackPattern::parse("baz > bar").unwrap().is_within(&stack));
+        assert!(!StackPattern::parse("baz > foo").unwrap().is_within(&stack));
+        assert_eq!(
+            StackPattern::parse("<module> > f*2 > g")
+                .unwrap()
+                .to_string(),
+            "<module> > f*2 > g"
+        );
+    }
+
+    #[test]
+    fn load_all_skips_scripts_and_sorts() {
+        let root = tempfile::tempdir().unwrap();
+        for name in ["b", "a", "scripts"] {
+            std::fs::create_dir_all(root.path().join("cases").join(name)).unwrap();
+        }
+        std::fs::write(root.path().join("cases/scripts/s.py"), "").unwrap();
+        for name in ["a", "b"] {
+            let toml = "description = \"d\"\nscript = \"../scripts/s.py\"\n";
+            std::fs::write(root.path().join("cases").join(name).join("case.toml"), toml).unwrap();
+        }
+        let cases = load_all(root.path()).unwrap();
+        assert_eq!(
+            cases.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert_eq!(cases[0].script_name, "s.py");
+        std::fs::create_dir_all(root.path().join("cases/c")).unwrap();
+        let err = load_all(root.path()).unwrap_err().to_string();
+        assert!(err.starts_with("cases/c/case.toml: No such file"), "{err}");
+        std::fs::remove_dir(root.path().join("cases/c")).unwrap();
+        std::fs::write(root.path().join("cases/b/case.toml"), "description = 1\n").unwrap();
+        let err = load_all(root.path()).unwrap_err().to_string();
+        assert!(
+            err.starts_with("cases/b/case.toml:1: invalid type: integer"),
+            "{err}"
+        );
+    }
+}
+
+/// Cases built in memory for other modules' tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    /// A `PYTHONPERFSUPPORT=1` case running `x.py` under fp unwinding.
+    pub fn case(name: &str, interpreter_args: &[&str], args: &[&str]) -> Case {
+        Case {
+            name: name.into(),
+            file: PathBuf::from(format!("cases/{name}/case.toml")),
+            description: format!("{name} for tests"),
+            script: PathBuf::from("/nonexistent/x.py"),
+            script_name: "x.py".into(),
+            interpreter_args: interpreter_args.iter().map(|s| s.to_string()).collect(),
+            args: args.iter().map(|s| s.to_string()).collect(),
+            env: [("PYTHONPERFSUPPORT".to_string(), "1".to_string())].into(),
+            unwind: Unwind::Fp,
+            variants: vec![Variant::C, Variant::Rust],
+            per_arch_snapshot: false,
+            max_stack: None,
+            min_samples: 1,
+            expect: Expectations::default(),
+        }
+    }
+}
