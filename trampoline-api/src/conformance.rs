@@ -282,6 +282,12 @@ pub fn fork_child_writes_its_own_map<T: Trampolines>(persist: bool) {
     let parent_watch = MapWatch::this_process();
     let set = create::<T>(Options { persist_after_fork: persist, ..Options::default() });
     let inherited = compile(&set, "py::parent_function");
+    // The mapping that holds the parent's stubs when the child is forked.
+    let inherited_mapping = self_mappings()
+        .into_iter()
+        .find(|(a, b, _)| (*a..*b).contains(&inherited.addr()))
+        .map(|(a, b, _)| a..b)
+        .expect("the stub lies in a mapping");
 
     // The child waits on this pipe until the parent watches the child's map:
     // a child that ran first would otherwise write lines the watch skips.
@@ -330,6 +336,13 @@ pub fn fork_child_writes_its_own_map<T: Trampolines>(persist: bool) {
     } else {
         assert_eq!(child_names, ["py::child_function"]);
     }
+    // perf names the memory the child inherited from the parent's map, so
+    // the child's own stubs must live in memory it mapped itself.
+    let child_stub = child.last().expect("the child's stub").start;
+    assert!(
+        !inherited_mapping.contains(&child_stub),
+        "the child's stub {child_stub:#x} lies in memory inherited from the parent ({inherited_mapping:x?})"
+    );
 }
 
 /// Test 7a: a symlink at the map path is refused and its target untouched.

@@ -122,6 +122,12 @@ int perf_tramp_arenas_take(struct perf_tramp_arenas *arenas, void **slot,
     return PERF_TRAMP_OK;
 }
 
+void perf_tramp_arenas_retire(struct perf_tramp_arenas *arenas)
+{
+    if (arenas->newest != NULL)
+        arenas->newest->next_slot = arenas->newest->slot_count;
+}
+
 void perf_tramp_arenas_unmap(struct perf_tramp_arenas *arenas)
 {
     for (struct perf_tramp_arena *arena = arenas->newest; arena != NULL; arena = arena->next)

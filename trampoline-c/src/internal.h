@@ -33,6 +33,9 @@ int perf_tramp_arenas_init(struct perf_tramp_arenas *arenas, size_t min_spacing,
 /* Hands out the next free slot, mapping a new arena when the newest is full. */
 int perf_tramp_arenas_take(struct perf_tramp_arenas *arenas, void **slot,
                            struct perf_tramp_error *error);
+/* Hands out no more slots of the arenas mapped so far (they stay mapped):
+ * the next slot comes from a fresh arena. */
+void perf_tramp_arenas_retire(struct perf_tramp_arenas *arenas);
 /* Unmaps every arena (teardown). */
 void perf_tramp_arenas_unmap(struct perf_tramp_arenas *arenas);
 /* Frees the bookkeeping only; the code stays mapped (close). */

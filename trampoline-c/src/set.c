@@ -59,13 +59,23 @@ int perf_tramp_create(const struct perf_tramp_options *options, perf_tramp_set *
     return PERF_TRAMP_OK;
 }
 
+/* Makes a fork child's set its own. New stubs come from a fresh arena: the
+ * inherited ones are mapped in perf's view of the child as the parent's
+ * memory, named by the parent's file, so a stub made there would carry the
+ * name the parent gives its next stub at the same address. Lock held. */
+static int switch_to_child(struct perf_tramp_set *set, struct perf_tramp_error *error)
+{
+    perf_tramp_arenas_retire(&set->arenas);
+    return set->backend->switch_to_child(set, error);
+}
+
 /* In a fork child, moves to the child's own file before anything is written.
  * Lock held. */
 static int ensure_own_file(struct perf_tramp_set *set, struct perf_tramp_error *error)
 {
     if (!set->forked)
         return PERF_TRAMP_OK;
-    return set->backend->switch_to_child(set, error);
+    return switch_to_child(set, error);
 }
 
 int perf_tramp_compile(perf_tramp_set *set, const char *name, size_t name_len,
@@ -114,7 +124,7 @@ int perf_tramp_after_fork_child(perf_tramp_set *set, struct perf_tramp_error *er
     int status = PERF_TRAMP_OK;
     /* The pid check also covers a fork that bypassed the atfork handlers. */
     if (set->forked || set->owner_pid != getpid())
-        status = set->backend->switch_to_child(set, error);
+        status = switch_to_child(set, error);
     pthread_mutex_unlock(&set->lock);
     return status;
 }

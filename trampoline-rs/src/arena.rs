@@ -116,6 +116,12 @@ impl Arenas {
         Ok(slot)
     }
 
+    /// Hands out no more slots of the arenas mapped so far (they stay
+    /// mapped): the next slot comes from a fresh arena.
+    pub fn retire(&mut self) {
+        self.used_in_last = self.slots_per_arena();
+    }
+
     /// Unmaps every arena.
     ///
     /// # Safety

@@ -98,9 +98,11 @@ impl Trampolines for RustTrampolines {
     }
 
     fn after_fork_child(&self) -> Result<(), Error> {
-        // The arenas need no change (the child inherits them mapped), but
-        // compiling needs their lock free.
-        drop(lock_after_fork(&self.arenas, "arena")?);
+        // Inherited arenas stay mapped, but new stubs come from a fresh one:
+        // perf sees the inherited memory as the parent's, named by the
+        // parent's file, so a stub made there would carry the name the
+        // parent gives its next stub at the same address.
+        lock_after_fork(&self.arenas, "arena")?.retire();
         lock_after_fork(&self.sink, "map file")?.after_fork_child(self.options.persist_after_fork)
     }
 
