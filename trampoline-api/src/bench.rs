@@ -22,10 +22,19 @@ pub fn stub_call<T: Trampolines>(c: &mut Criterion) {
     let eval: EvalFn = identity;
     let mut group = c.benchmark_group(format!("{}/call", set.implementation()));
     group.bench_function("direct indirect call", |b| {
-        b.iter(|| unsafe { black_box(eval)(black_box(1 as _), black_box(2 as _), black_box(3 as _)) })
+        b.iter(|| unsafe {
+            black_box(eval)(black_box(1 as _), black_box(2 as _), black_box(3 as _))
+        })
     });
     group.bench_function("through stub", |b| {
-        b.iter(|| unsafe { black_box(stub).call(black_box(1 as _), black_box(2 as _), black_box(3 as _), eval) })
+        b.iter(|| unsafe {
+            black_box(stub).call(
+                black_box(1 as _),
+                black_box(2 as _),
+                black_box(3 as _),
+                eval,
+            )
+        })
     });
     group.finish();
     remove_own_map();
@@ -40,7 +49,8 @@ pub fn compile_rate<T: Trampolines>(c: &mut Criterion) {
     group.bench_function("stub + map line", |b| {
         b.iter(|| {
             i += 1;
-            set.compile(&format!("py::function_{i}:/src/bench.py")).expect("compile")
+            set.compile(&format!("py::function_{i}:/src/bench.py"))
+                .expect("compile")
         })
     });
     group.finish();

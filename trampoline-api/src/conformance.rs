@@ -91,7 +91,11 @@ impl MapWatch {
     pub fn for_pid(pid: u32) -> MapWatch {
         let path = perf_map_path(pid);
         let meta = std::fs::symlink_metadata(&path).ok();
-        MapWatch { start: meta.as_ref().map_or(0, |m| m.len()), existed: meta.is_some(), path }
+        MapWatch {
+            start: meta.as_ref().map_or(0, |m| m.len()),
+            existed: meta.is_some(),
+            path,
+        }
     }
 
     pub fn this_process() -> MapWatch {
@@ -113,14 +117,20 @@ impl MapWatch {
     /// well-formed map line.
     pub fn entries(&self) -> Vec<MapEntry> {
         let text = self.text();
-        assert!(text.is_empty() || text.ends_with('\n'), "map ends with a partial line: {text:?}");
+        assert!(
+            text.is_empty() || text.ends_with('\n'),
+            "map ends with a partial line: {text:?}"
+        );
         text.lines()
             .map(|l| MapEntry::parse(l).unwrap_or_else(|| panic!("malformed map line {l:?}")))
             .collect()
     }
 
     pub fn name_at(&self, addr: usize) -> Option<String> {
-        self.entries().into_iter().find(|e| e.contains(addr)).map(|e| e.name)
+        self.entries()
+            .into_iter()
+            .find(|e| e.contains(addr))
+            .map(|e| e.name)
     }
 }
 
@@ -137,7 +147,8 @@ fn create<T: Trampolines>(options: Options) -> T {
 }
 
 fn compile<T: Trampolines>(set: &T, name: &str) -> Stub {
-    set.compile(name).unwrap_or_else(|e| panic!("compile({name:?}) failed: {e}"))
+    set.compile(name)
+        .unwrap_or_else(|e| panic!("compile({name:?}) failed: {e}"))
 }
 
 unsafe extern "C" fn mix(state: *mut c_void, frame: *mut c_void, arg: *mut c_void) -> *mut c_void {
@@ -154,13 +165,20 @@ pub fn stub_passes_arguments_and_result<T: Trampolines>() {
     let _watch = MapWatch::this_process();
     let set = create::<T>(Options::default());
     let stub = compile(&set, "py::mix");
-    let cases: [(usize, usize, usize); 4] =
-        [(0, 0, 0), (1, 2, 3), (usize::MAX, 0x5555_5555, 0xdead_beef), (0x1000, usize::MAX - 7, 42)];
+    let cases: [(usize, usize, usize); 4] = [
+        (0, 0, 0),
+        (1, 2, 3),
+        (usize::MAX, 0x5555_5555, 0xdead_beef),
+        (0x1000, usize::MAX - 7, 42),
+    ];
     for (s, f, a) in cases {
         let (s, f, a) = (s as *mut c_void, f as *mut c_void, a as *mut c_void);
         let expected = unsafe { mix(s, f, a) };
         let got = unsafe { stub.call(s, f, a, mix) };
-        assert_eq!(got, expected, "stub changed arguments or result for {s:?} {f:?} {a:?}");
+        assert_eq!(
+            got, expected,
+            "stub changed arguments or result for {s:?} {f:?} {a:?}"
+        );
     }
 }
 
@@ -170,8 +188,15 @@ pub fn frame_pointer_walk_names_the_chain<T: Trampolines>() {
     let set = create::<T>(Options::default());
     let chain = Chain::new(&set, ["py::baz", "py::bar", "py::foo"]);
     let return_addresses = run_chain(&chain);
-    let names: Vec<String> = return_addresses.iter().filter_map(|&a| watch.name_at(a)).collect();
-    assert_eq!(names, ["py::foo", "py::bar", "py::baz"], "walk found {return_addresses:x?}");
+    let names: Vec<String> = return_addresses
+        .iter()
+        .filter_map(|&a| watch.name_at(a))
+        .collect();
+    assert_eq!(
+        names,
+        ["py::foo", "py::bar", "py::baz"],
+        "walk found {return_addresses:x?}"
+    );
 }
 
 /// The mappings of this process: (start, end, perms).
@@ -182,7 +207,11 @@ fn self_mappings() -> Vec<(usize, usize, String)> {
             let mut it = l.split_whitespace();
             let (range, perms) = (it.next()?, it.next()?);
             let (a, b) = range.split_once('-')?;
-            Some((usize::from_str_radix(a, 16).ok()?, usize::from_str_radix(b, 16).ok()?, perms.to_string()))
+            Some((
+                usize::from_str_radix(a, 16).ok()?,
+                usize::from_str_radix(b, 16).ok()?,
+                perms.to_string(),
+            ))
         })
         .collect()
 }
@@ -216,7 +245,11 @@ pub fn map_lines_are_well_formed_and_never_wx<T: Trampolines>() {
     stop.store(true, Ordering::Relaxed);
     watcher.join().unwrap();
     let seen_wx = seen_wx.lock().unwrap();
-    assert!(seen_wx.is_empty(), "writable and executable mappings seen: {:?}", &seen_wx[..seen_wx.len().min(5)]);
+    assert!(
+        seen_wx.is_empty(),
+        "writable and executable mappings seen: {:?}",
+        &seen_wx[..seen_wx.len().min(5)]
+    );
 
     let mappings = self_mappings();
     let entries = watch.entries();
@@ -224,11 +257,19 @@ pub fn map_lines_are_well_formed_and_never_wx<T: Trampolines>() {
     for line in watch.text().lines() {
         let (start, rest) = line.split_once(' ').unwrap();
         let (size, name) = rest.split_once(' ').unwrap();
-        assert!(!start.starts_with("0x") && !size.starts_with("0x"), "0x in {line:?}");
-        assert!(name.starts_with("py::") && !name[4..].starts_with(char::is_whitespace), "{line:?}");
+        assert!(
+            !start.starts_with("0x") && !size.starts_with("0x"),
+            "0x in {line:?}"
+        );
+        assert!(
+            name.starts_with("py::") && !name[4..].starts_with(char::is_whitespace),
+            "{line:?}"
+        );
     }
     for e in entries {
-        let inside = mappings.iter().any(|(a, b, p)| *a <= e.start && e.start + e.size <= *b && p == "r-xp");
+        let inside = mappings
+            .iter()
+            .any(|(a, b, p)| *a <= e.start && e.start + e.size <= *b && p == "r-xp");
         assert!(inside, "{e} is not inside an r-xp mapping");
     }
 }
@@ -237,20 +278,37 @@ pub fn map_lines_are_well_formed_and_never_wx<T: Trampolines>() {
 pub fn many_stubs_are_distinct_and_callable<T: Trampolines>(count: usize) {
     let watch = MapWatch::this_process();
     let set = create::<T>(Options::default());
-    let mut stubs: Vec<Stub> = (0..count).map(|i| compile(&set, &format!("py::s{i}"))).collect();
+    let mut stubs: Vec<Stub> = (0..count)
+        .map(|i| compile(&set, &format!("py::s{i}")))
+        .collect();
     for (i, stub) in stubs.iter().enumerate() {
-        let got = unsafe { stub.call(std::ptr::null_mut(), std::ptr::null_mut(), i as *mut c_void, add_one) };
+        let got = unsafe {
+            stub.call(
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                i as *mut c_void,
+                add_one,
+            )
+        };
         assert_eq!(got as usize, i + 1, "stub {i} at {stub:?}");
     }
     stubs.sort_by_key(|s| s.addr());
     for pair in stubs.windows(2) {
-        assert!(pair[0].addr() + pair[0].size() <= pair[1].addr(), "{:?} overlaps {:?}", pair[0], pair[1]);
+        assert!(
+            pair[0].addr() + pair[0].size() <= pair[1].addr(),
+            "{:?} overlaps {:?}",
+            pair[0],
+            pair[1]
+        );
     }
     assert_eq!(watch.entries().len(), count);
 }
 
 /// Test 5: concurrent compiles, every line whole, none lost.
-pub fn concurrent_compiles_write_whole_lines<T: Trampolines + 'static>(threads: usize, each: usize) {
+pub fn concurrent_compiles_write_whole_lines<T: Trampolines + 'static>(
+    threads: usize,
+    each: usize,
+) {
     let watch = MapWatch::this_process();
     let set = Arc::new(create::<T>(Options::default()));
     let handles: Vec<_> = (0..threads)
@@ -273,14 +331,20 @@ pub fn concurrent_compiles_write_whole_lines<T: Trampolines + 'static>(threads: 
         .collect();
     expected.sort();
     assert_eq!(names.len(), threads * each);
-    assert!(names == expected, "lines were lost, duplicated or interleaved");
+    assert!(
+        names == expected,
+        "lines were lost, duplicated or interleaved"
+    );
 }
 
 /// Test 6: the child writes `/tmp/perf-<childpid>.map` only, inherited
 /// stubs still work, and persist-after-fork copies the parent's entries.
 pub fn fork_child_writes_its_own_map<T: Trampolines>(persist: bool) {
     let parent_watch = MapWatch::this_process();
-    let set = create::<T>(Options { persist_after_fork: persist, ..Options::default() });
+    let set = create::<T>(Options {
+        persist_after_fork: persist,
+        ..Options::default()
+    });
     let inherited = compile(&set, "py::parent_function");
     // The mapping that holds the parent's stubs when the child is forked.
     let inherited_mapping = self_mappings()
@@ -308,7 +372,14 @@ pub fn fork_child_writes_its_own_map<T: Trampolines>(persist: bool) {
             if set.output_path() != perf_map_path(std::process::id()) {
                 return None;
             }
-            let got = unsafe { inherited.call(std::ptr::null_mut(), std::ptr::null_mut(), 41 as *mut c_void, add_one) };
+            let got = unsafe {
+                inherited.call(
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    41 as *mut c_void,
+                    add_one,
+                )
+            };
             if got as usize != 42 {
                 return None;
             }
@@ -324,15 +395,25 @@ pub fn fork_child_writes_its_own_map<T: Trampolines>(persist: bool) {
     }
     let mut status = 0;
     assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "child failed: status {status}");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "child failed: status {status}"
+    );
 
     let parent_names: Vec<String> = parent_watch.entries().into_iter().map(|e| e.name).collect();
-    assert_eq!(parent_names, ["py::parent_function"], "child wrote into the parent's map");
+    assert_eq!(
+        parent_names,
+        ["py::parent_function"],
+        "child wrote into the parent's map"
+    );
     let child = child_watch.entries();
     let child_names: Vec<&str> = child.iter().map(|e| e.name.as_str()).collect();
     if persist {
         assert_eq!(child_names, ["py::parent_function", "py::child_function"]);
-        assert_eq!((child[0].start, child[0].size), (inherited.addr(), inherited.size()));
+        assert_eq!(
+            (child[0].start, child[0].size),
+            (inherited.addr(), inherited.size())
+        );
     } else {
         assert_eq!(child_names, ["py::child_function"]);
     }
@@ -348,8 +429,13 @@ pub fn fork_child_writes_its_own_map<T: Trampolines>(persist: bool) {
 /// Test 7a: a symlink at the map path is refused and its target untouched.
 pub fn symlink_at_map_path_is_refused<T: Trampolines>() {
     let path = perf_map_path(std::process::id());
-    assert!(std::fs::symlink_metadata(&path).is_err(), "{} already exists", path.display());
-    let target = std::env::temp_dir().join(format!("trampoline-symlink-target-{}", std::process::id()));
+    assert!(
+        std::fs::symlink_metadata(&path).is_err(),
+        "{} already exists",
+        path.display()
+    );
+    let target =
+        std::env::temp_dir().join(format!("trampoline-symlink-target-{}", std::process::id()));
     std::fs::write(&target, "precious\n").unwrap();
     std::os::unix::fs::symlink(&target, &path).unwrap();
     let result = T::create(Options::default());
@@ -380,14 +466,20 @@ pub fn write_entry_adds_a_whole_line<T: Trampolines>() {
     let set = create::<T>(Options::default());
     set.write_entry(0xabc000, 0x40, "jit::loop_17").unwrap();
     set.write_entry(0xabd000, 0x8, "py::bad\nname").unwrap();
-    assert_eq!(watch.text(), "abc000 40 jit::loop_17\nabd000 8 py::bad?name\n");
+    assert_eq!(
+        watch.text(),
+        "abc000 40 jit::loop_17\nabd000 8 py::bad?name\n"
+    );
 }
 
 /// The `chain` example of the crate under test, as `cargo test` builds it
 /// (`target/<profile>/examples/chain`, beside the test's `deps/` folder).
 pub fn example_binary(name: &str) -> PathBuf {
     let test_exe = std::env::current_exe().expect("current_exe");
-    let profile_dir = test_exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+    let profile_dir = test_exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
     profile_dir.join("examples").join(name)
 }
 
@@ -396,7 +488,11 @@ pub fn example_binary(name: &str) -> PathBuf {
 /// Prints why and returns when perf is missing or may not sample here; fails
 /// when it got too few samples to judge.
 pub fn check_chain_example_under_perf(example: &Path) {
-    assert!(example.exists(), "{} is missing: run `cargo test --workspace`, which builds the examples", example.display());
+    assert!(
+        example.exists(),
+        "{} is missing: run `cargo test --workspace`, which builds the examples",
+        example.display()
+    );
     let perf = Path::new("perf");
     if let Err(why) = perf_script::can_sample(perf) {
         println!("skipped: {why}");
@@ -414,7 +510,18 @@ pub fn check_chain_example_under_perf(example: &Path) {
     for pid in pids {
         let _ = std::fs::remove_file(perf_map_path(pid));
     }
-    assert!(samples.len() >= 100, "only {} samples: too few to judge", samples.len());
-    let full = samples.iter().filter(|s| s.py_frames() == ["py::foo", "py::bar", "py::baz"]).count();
-    assert!(full * 2 > samples.len(), "only {full} of {} samples show py::foo > py::bar > py::baz", samples.len());
+    assert!(
+        samples.len() >= 100,
+        "only {} samples: too few to judge",
+        samples.len()
+    );
+    let full = samples
+        .iter()
+        .filter(|s| s.py_frames() == ["py::foo", "py::bar", "py::baz"])
+        .count();
+    assert!(
+        full * 2 > samples.len(),
+        "only {full} of {} samples show py::foo > py::bar > py::baz",
+        samples.len()
+    );
 }

@@ -60,7 +60,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { backend: Backend::PerfMap, persist_after_fork: false }
+        Options {
+            backend: Backend::PerfMap,
+            persist_after_fork: false,
+        }
     }
 }
 
@@ -77,7 +80,10 @@ impl Stub {
     /// `entry` must point at executable code that follows the [`StubFn`]
     /// contract and stays mapped as long as the `Stub` is used.
     pub unsafe fn from_raw(entry: *const u8, size: usize) -> Stub {
-        Stub { entry: std::mem::transmute::<*const u8, StubFn>(entry), size }
+        Stub {
+            entry: std::mem::transmute::<*const u8, StubFn>(entry),
+            size,
+        }
     }
 
     /// Start address of the code.
@@ -189,7 +195,9 @@ pub const NAME_REPLACEMENT: char = '?';
 /// Replaces control characters (`\n`, `\r`, NUL, DEL, …) with
 /// [`NAME_REPLACEMENT`]. Both implementations apply exactly this rule.
 pub fn sanitize_name(name: &str) -> String {
-    name.chars().map(|c| if c.is_control() { NAME_REPLACEMENT } else { c }).collect()
+    name.chars()
+        .map(|c| if c.is_control() { NAME_REPLACEMENT } else { c })
+        .collect()
 }
 
 /// One perf map line: `<start> <size> <name>`, hex without `0x`.
@@ -208,7 +216,11 @@ impl MapEntry {
         let start = parts.next()?;
         let size = parts.next()?;
         let name = parts.next()?;
-        let is_hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        let is_hex = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
         if !is_hex(start) || !is_hex(size) || name.is_empty() {
             return None;
         }
@@ -243,7 +255,10 @@ mod tests {
     #[test]
     fn map_entry_round_trips_and_rejects_0x() {
         let e = MapEntry::parse("7f00ab 8 py::foo:/x.py").unwrap();
-        assert_eq!((e.start, e.size, e.name.as_str()), (0x7f00ab, 8, "py::foo:/x.py"));
+        assert_eq!(
+            (e.start, e.size, e.name.as_str()),
+            (0x7f00ab, 8, "py::foo:/x.py")
+        );
         assert_eq!(e.to_string(), "7f00ab 8 py::foo:/x.py");
         assert!(e.contains(0x7f00ab + 7) && !e.contains(0x7f00ab + 8));
         assert_eq!(MapEntry::parse("0x7f00ab 8 py::foo"), None);

@@ -18,8 +18,16 @@ pub struct Chain {
 impl Chain {
     /// Compiles one stub per name; `names` is outermost first.
     pub fn new<T: Trampolines + ?Sized>(set: &T, names: [&str; 3]) -> Chain {
-        let stubs = names.map(|n| set.compile(n).unwrap_or_else(|e| panic!("compile({n:?}): {e}")));
-        Chain { stubs, spin: Duration::ZERO, sentinel: Cell::new(0), return_addresses: RefCell::default() }
+        let stubs = names.map(|n| {
+            set.compile(n)
+                .unwrap_or_else(|e| panic!("compile({n:?}): {e}"))
+        });
+        Chain {
+            stubs,
+            spin: Duration::ZERO,
+            sentinel: Cell::new(0),
+            return_addresses: RefCell::default(),
+        }
     }
 
     /// Makes `foo` busy-loop this long before it walks, for perf to sample.
@@ -60,18 +68,30 @@ pub fn spin_chain<T: Trampolines + ?Sized>(set: &T, spin: Duration) -> Vec<usize
     run_chain(&chain)
 }
 
-unsafe extern "C" fn eval_baz(state: *mut c_void, frame: *mut c_void, arg: *mut c_void) -> *mut c_void {
+unsafe extern "C" fn eval_baz(
+    state: *mut c_void,
+    frame: *mut c_void,
+    arg: *mut c_void,
+) -> *mut c_void {
     let chain = &*(state as *const Chain);
     chain.stubs[1].call(state, frame, arg, eval_bar)
 }
 
-unsafe extern "C" fn eval_bar(state: *mut c_void, frame: *mut c_void, arg: *mut c_void) -> *mut c_void {
+unsafe extern "C" fn eval_bar(
+    state: *mut c_void,
+    frame: *mut c_void,
+    arg: *mut c_void,
+) -> *mut c_void {
     let chain = &*(state as *const Chain);
     chain.stubs[2].call(state, frame, arg, eval_foo)
 }
 
 #[inline(never)]
-unsafe extern "C" fn eval_foo(state: *mut c_void, _frame: *mut c_void, _arg: *mut c_void) -> *mut c_void {
+unsafe extern "C" fn eval_foo(
+    state: *mut c_void,
+    _frame: *mut c_void,
+    _arg: *mut c_void,
+) -> *mut c_void {
     let chain = &*(state as *const Chain);
     let deadline = Instant::now() + chain.spin;
     let mut x = 0u64;
