@@ -3,196 +3,25 @@
 //! Unknown keys, wrong types, bad stack patterns and missing scripts are
 //! reported as `<file>:<line>: <what is wrong>` before anything runs, so a
 //! typo cannot silently turn an expectation off.
+//!
+//! Submodules: [`variant`] (unwinding, builds, variants), [`pattern`]
+//! (stack patterns), [`expectations`] (the `[expect]` table).
 
+mod expectations;
+mod pattern;
+mod variant;
+
+pub use expectations::Expectations;
+pub use pattern::StackPattern;
+pub use variant::{Build, Trampoline, Unwind, Variant};
+
+use expectations::ExpectFile;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
-
-/// How perf unwinds the native stack.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Unwind {
-    /// Frame pointers: `perf record -g`.
-    #[default]
-    Fp,
-    /// DWARF CFI: `perf record --call-graph dwarf`.
-    Dwarf,
-    // Room for `Jit` (SPEC §7: `-k 1 --call-graph dwarf` + `perf inject --jit`).
-}
-
-impl Unwind {
-    /// The `perf record` arguments that select this unwinding; `max_stack`
-    /// raises perf's default of 127 native frames per frame-pointer chain.
-    pub fn record_args(self, max_stack: Option<usize>) -> Vec<String> {
-        let args: Vec<String> = match (self, max_stack) {
-            (Unwind::Fp, None) => vec!["-g".into()],
-            (Unwind::Fp, Some(depth)) => vec!["--call-graph".into(), format!("fp,{depth}")],
-            (Unwind::Dwarf, _) => vec!["--call-graph".into(), "dwarf".into()],
-        };
-        args
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Unwind::Fp => "fp",
-            Unwind::Dwarf => "dwarf",
-        }
-    }
-}
-
-/// Which interpreter binary runs the case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Build {
-    /// Rust and C compiled with frame pointers (SPEC §8).
-    Fp,
-    /// The control build: frame pointers omitted in Rust and in C.
-    NoFp,
-}
-
-/// The trampoline implementation the interpreter is told to use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Trampoline {
-    C,
-    Rust,
-}
-
-impl Trampoline {
-    /// The value of `MINIPY_TRAMPOLINE` / `-X trampoline=`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Trampoline::C => "c",
-            Trampoline::Rust => "rust",
-        }
-    }
-}
-
-/// One interpreter variant: a build and a trampoline implementation.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Variant {
-    #[serde(rename = "c")]
-    C,
-    #[serde(rename = "rust")]
-    Rust,
-    #[serde(rename = "nofp-c")]
-    NoFpC,
-    #[serde(rename = "nofp-rust")]
-    NoFpRust,
-}
-
-impl Variant {
-    pub const ALL: [Variant; 4] = [Variant::C, Variant::Rust, Variant::NoFpC, Variant::NoFpRust];
-
-    pub fn build(self) -> Build {
-        match self {
-            Variant::C | Variant::Rust => Build::Fp,
-            Variant::NoFpC | Variant::NoFpRust => Build::NoFp,
-        }
-    }
-
-    pub fn trampoline(self) -> Trampoline {
-        match self {
-            Variant::C | Variant::NoFpC => Trampoline::C,
-            Variant::Rust | Variant::NoFpRust => Trampoline::Rust,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Variant::C => "c",
-            Variant::Rust => "rust",
-            Variant::NoFpC => "nofp-c",
-            Variant::NoFpRust => "nofp-rust",
-        }
-    }
-}
-
-impl fmt::Display for Variant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A chain of `py::` frames, outermost first, by qualname. Written
-/// `<module> > baz > bar > foo`; `name*N` stands for `N` nested frames of
-/// `name`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StackPattern(pub Vec<String>);
-
-impl StackPattern {
-    pub fn parse(text: &str) -> Result<StackPattern, String> {
-        let mut frames = Vec::new();
-        for part in text.split(" > ") {
-            let part = part.trim();
-            let (name, count) = match part.rsplit_once('*') {
-                Some((name, n)) => match n.parse::<usize>() {
-                    Ok(n) if n > 0 => (name, n),
-                    _ => return Err(format!("bad repeat count in stack frame `{part}`")),
-                },
-                None => (part, 1),
-            };
-            if name.is_empty() || name.contains(char::is_whitespace) {
-                return Err(format!(
-                    "bad stack `{text}`: frames are qualnames separated by ` > `"
-                ));
-            }
-            frames.extend(std::iter::repeat_n(name.to_string(), count));
-        }
-        Ok(StackPattern(frames))
-    }
-
-    /// Whether `stack` holds this chain as a contiguous run.
-    pub fn is_within(&self, stack: &[String]) -> bool {
-        !self.0.is_empty() && stack.windows(self.0.len()).any(|w| w == self.0.as_slice())
-    }
-}
-
-impl fmt::Display for StackPattern {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::normalize::fold_stack(&self.0))
-    }
-}
-
-/// What a case asserts, besides its snapshot. Stacks are judged among the
-/// stacks that carry at least 2% of a process's samples (the ones the
-/// snapshot lists); frame counts are judged over every sample.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Expectations {
-    /// Exit status of the script (default 0).
-    pub exit: i32,
-    pub stdout_contains: Vec<String>,
-    pub stderr_contains: Vec<String>,
-    /// Present in the main process.
-    pub stacks: Vec<StackPattern>,
-    /// The main process shows no stack besides `stacks`.
-    pub no_other_stacks: bool,
-    /// No process shows a stack that contains one of these chains.
-    pub absent_stacks: Vec<StackPattern>,
-    /// Present in some forked child.
-    pub child_stacks: Vec<StackPattern>,
-    /// No forked child shows a stack that contains one of these chains.
-    pub child_absent_stacks: Vec<StackPattern>,
-    /// No sample of any process has a `py::` frame.
-    pub no_py_frames: bool,
-    /// No sample has more than this many `py::` frames.
-    pub max_py_depth: Option<usize>,
-    /// The main process's map names, exactly and in order (`$CASE` for the
-    /// case folder).
-    pub map_names: Option<Vec<String>>,
-    /// The main process's map has this many entries.
-    pub map_count: Option<usize>,
-    /// No process wrote a perf map.
-    pub no_map: bool,
-    /// Every map line is well formed, names and ranges are distinct, and
-    /// every sampled frame inside a mapped stub resolved to a `py::` name.
-    pub map_valid: bool,
-    /// No process wrote a jitdump.
-    pub no_jitdump: bool,
-    /// Number of processes the workload consisted of.
-    pub processes: Option<usize>,
-}
 
 /// One case, validated.
 #[derive(Clone, Debug)]
@@ -277,39 +106,6 @@ struct CaseFile {
     expect: ExpectFile,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ExpectFile {
-    #[serde(default)]
-    exit: i32,
-    #[serde(default)]
-    stdout_contains: Vec<String>,
-    #[serde(default)]
-    stderr_contains: Vec<String>,
-    #[serde(default)]
-    stacks: Vec<Spanned<String>>,
-    #[serde(default)]
-    no_other_stacks: bool,
-    #[serde(default)]
-    absent_stacks: Vec<Spanned<String>>,
-    #[serde(default)]
-    child_stacks: Vec<Spanned<String>>,
-    #[serde(default)]
-    child_absent_stacks: Vec<Spanned<String>>,
-    #[serde(default)]
-    no_py_frames: bool,
-    max_py_depth: Option<usize>,
-    map_names: Option<Vec<String>>,
-    map_count: Option<usize>,
-    #[serde(default)]
-    no_map: bool,
-    #[serde(default)]
-    map_valid: bool,
-    #[serde(default)]
-    no_jitdump: bool,
-    processes: Option<usize>,
-}
-
 fn line_of(text: &str, span: Option<Range<usize>>) -> usize {
     let offset = span.map_or(0, |s| s.start.min(text.len()));
     text[..offset].matches('\n').count() + 1
@@ -351,30 +147,9 @@ pub fn parse_case(name: &str, file: &Path, dir: &Path, text: &str) -> Result<Cas
         Some(v) => v.into_inner(),
     };
 
-    let patterns = |list: Vec<Spanned<String>>| -> Result<Vec<StackPattern>, CaseError> {
-        list.into_iter()
-            .map(|s| StackPattern::parse(s.get_ref()).map_err(|m| error(Some(s.span()), m)))
-            .collect()
-    };
-    let e = raw.expect;
-    let expect = Expectations {
-        exit: e.exit,
-        stdout_contains: e.stdout_contains,
-        stderr_contains: e.stderr_contains,
-        stacks: patterns(e.stacks)?,
-        no_other_stacks: e.no_other_stacks,
-        absent_stacks: patterns(e.absent_stacks)?,
-        child_stacks: patterns(e.child_stacks)?,
-        child_absent_stacks: patterns(e.child_absent_stacks)?,
-        no_py_frames: e.no_py_frames,
-        max_py_depth: e.max_py_depth,
-        map_names: e.map_names,
-        map_count: e.map_count,
-        no_map: e.no_map,
-        map_valid: e.map_valid,
-        no_jitdump: e.no_jitdump,
-        processes: e.processes,
-    };
+    let expect = raw.expect.into_expectations(|s| {
+        StackPattern::parse(s.get_ref()).map_err(|m| error(Some(s.span()), m))
+    })?;
 
     Ok(Case {
         name: name.to_string(),
@@ -483,6 +258,8 @@ absent_stacks = ["baz > bar"]
 max_py_depth = 1
 map_names = ["py::<module>:$CASE/work.py"]
 no_jitdump = true
+dump_names = ["py::foo:$CASE/work.py"]
+dump_valid = true
 "#;
 
     #[test]
@@ -503,6 +280,9 @@ no_jitdump = true
         assert_eq!(case.expect.stacks[1].0, ["<module>", "rec", "rec", "rec"]);
         assert_eq!(case.expect.max_py_depth, Some(1));
         assert!(case.expect.no_jitdump && !case.expect.no_map);
+        let dump_names = case.expect.dump_names.as_deref().unwrap();
+        assert_eq!(dump_names, ["py::foo:$CASE/work.py"]);
+        assert!(case.expect.dump_valid);
     }
 
     #[test]
@@ -541,6 +321,8 @@ no_jitdump = true
             "{err}"
         );
         let err = error_of("description = \"d\"\nscript = \"work.py\"\n\nunwind = \"lbr\"\n");
+        let jit = parse("description = \"d\"\nscript = \"work.py\"\nunwind = \"jit\"\n").unwrap();
+        assert_eq!(jit.unwind, Unwind::Jit);
         assert!(
             err.starts_with("cases/demo/case.toml:4: unknown variant `lbr`"),
             "{err}"
@@ -587,19 +369,6 @@ no_jitdump = true
         assert_eq!(
             err,
             "cases/demo/case.toml:3: `variants` must name at least one variant"
-        );
-    }
-
-    #[test]
-    fn patterns_match_contiguous_runs() {
-        let stack: Vec<String> = ["<module>", "baz", "bar", "foo"].map(String::from).to_vec();
-        assert!(StackPattern::parse("baz > bar").unwrap().is_within(&stack));
-        assert!(!StackPattern::parse("baz > foo").unwrap().is_within(&stack));
-        assert_eq!(
-            StackPattern::parse("<module> > f*2 > g")
-                .unwrap()
-                .to_string(),
-            "<module> > f*2 > g"
         );
     }
 

@@ -6,7 +6,7 @@ use crate::cases::{self, Build, Case, Variant};
 use crate::normalize::{self, Observation};
 use crate::report::{verdict_line, Reporter, Tally, Verdict};
 use crate::run::{self, RunError};
-use crate::{build, doctor, expect, snapshot, Status};
+use crate::{build, doctor, expect, render, snapshot, Status};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -129,7 +129,7 @@ fn judge(root: &Path, case: &Case, runs: Vec<RunOutcome>) -> CaseResult {
             }
             Ok(obs) => {
                 let failures = expect::check(case, &obs);
-                texts.push((position, label, normalize::render(case, &obs), failures));
+                texts.push((position, label, render::render(case, &obs), failures));
             }
         }
     }

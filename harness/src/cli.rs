@@ -183,24 +183,42 @@ fn run_case(
     } else {
         println!("expectations: {}", failures.join("; "));
     }
-    println!("\nperf.data kept at {}", finished.perf_data.display());
-    for map in &finished.kept_maps {
-        println!(
-            "kept {} (perf report reads the names from there)",
-            map.display()
-        );
+    println!(
+        "\n{} kept at {}",
+        file_name(&finished.perf_data),
+        finished.perf_data.display()
+    );
+    for file in &finished.kept_files {
+        println!("kept {} ({})", file.display(), why_kept(file));
     }
     println!(
         "explore: perf report -i {} --stdio --no-children",
         finished.perf_data.display()
     );
     let mut cleanup = vec![finished.raw.workdir.display().to_string()];
-    cleanup.extend(finished.kept_maps.iter().map(|m| m.display().to_string()));
+    cleanup.extend(finished.kept_files.iter().map(|m| m.display().to_string()));
     println!("clean up: rm -r {}", cleanup.join(" "));
     if failures.is_empty() {
         Status::Passed
     } else {
         Status::Failed
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or(String::new(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Why `harness run` leaves a file of /tmp in place.
+fn why_kept(file: &Path) -> &'static str {
+    let name = file_name(file);
+    if name.ends_with(".map") {
+        "perf report reads the names of perf-map stubs from there"
+    } else if name.ends_with(".dump") {
+        "perf inject --jit reads it"
+    } else {
+        "perf report reads the jitted code from there"
     }
 }
 

@@ -1,6 +1,9 @@
 //! `harness doctor`: can this machine run the check, and do the built
 //! interpreters really keep (or, for the control, drop) frame pointers?
-//! Each finding is one `ok` / `problem` line with the fix.
+//! Each finding is one `ok` / `problem` line with the fix. [`jit`] checks
+//! that perf can run the jitdump workflow.
+
+pub mod jit;
 
 use crate::build;
 use crate::cases::Build;
@@ -59,8 +62,10 @@ pub fn probe_sampling(perf: &Path) -> Result<usize, RunError> {
         .tempdir()
         .map_err(|e| RunError::Failed(format!("cannot create a temporary folder: {e}")))?;
     let data = dir.path().join("probe.data");
-    perf_script::record(perf, &data, &["-g"], &["sh", "-c", BUSY_LOOP])?;
-    let samples = perf_script::script(perf, &data)?;
+    // A build-id cache of its own, so probing leaves nothing in ~/.debug.
+    let perf = perf_script::Perf::new(perf).with_buildid_dir(dir.path().join("buildid"));
+    perf.record(&data, &["-g"], &["sh", "-c", BUSY_LOOP])?;
+    let samples = perf.script(&data)?;
     if samples.is_empty() {
         return Err(RunError::NoSamples);
     }
@@ -306,6 +311,9 @@ pub fn diagnose(root: &Path, perf: &Path) -> Vec<Finding> {
                 PARANOID_FIX,
             ),
         });
+    }
+    if perf_ok {
+        findings.push(jit::jit_finding(perf));
     }
     findings.push(max_stack_finding(root));
     let arch = std::env::consts::ARCH;

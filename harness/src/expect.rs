@@ -21,8 +21,9 @@ fn has_stack(process: &ProcessObservation, pattern: &StackPattern) -> bool {
     process.significant_stacks().contains(&pattern.0.as_slice())
 }
 
-/// Where two name lists part, in one short line (maps can be long).
-fn first_difference(actual: &[String], expected: &[String]) -> String {
+/// Where two name lists part, in one short line (maps can be long); `what`
+/// names the lists ("perf map", "jitdump").
+fn first_difference(what: &str, actual: &[String], expected: &[String]) -> String {
     let at = actual
         .iter()
         .zip(expected)
@@ -33,7 +34,7 @@ fn first_difference(actual: &[String], expected: &[String]) -> String {
             .map_or("the end".to_string(), |n| format!("`{n}`"))
     };
     format!(
-        "perf map names differ at entry {}: {} instead of {} ({} entries, expected {})",
+        "{what} names differ at entry {}: {} instead of {} ({} entries, expected {})",
         at + 1,
         shown(actual),
         shown(expected),
@@ -151,7 +152,7 @@ pub fn check(case: &Case, obs: &Observation) -> Vec<String> {
     if let Some(names) = &e.map_names {
         match &main.map {
             None => failures.push("the main process wrote no perf map".into()),
-            Some(map) if map != names => failures.push(first_difference(map, names)),
+            Some(map) if map != names => failures.push(first_difference("perf map", map, names)),
             Some(_) => {}
         }
     }
@@ -178,8 +179,37 @@ pub fn check(case: &Case, obs: &Observation) -> Vec<String> {
             }
         }
     }
-    if e.no_jitdump && obs.processes.iter().any(|p| p.jitdump) {
+    if e.no_jitdump && obs.processes.iter().any(|p| p.dump.is_some()) {
         failures.push("a jitdump was written, expected none".into());
+    }
+    // A dump that cannot be read to its end is broken whatever the case
+    // expects of it.
+    for error in obs.processes.iter().filter_map(|p| p.dump_error.as_ref()) {
+        failures.push(error.clone());
+    }
+    if let Some(names) = &e.dump_names {
+        match &main.dump {
+            None => failures.push("the main process wrote no jitdump".into()),
+            Some(dump) if dump != names => failures.push(first_difference("jitdump", dump, names)),
+            Some(_) => {}
+        }
+    }
+    if e.dump_valid {
+        if obs.processes.iter().all(|p| p.dump.is_none()) {
+            failures.push("no process wrote a jitdump to validate".into());
+        }
+        for (i, process) in obs.processes.iter().enumerate() {
+            for problem in &process.dump_problems {
+                failures.push(format!("process {}: jitdump: {problem}", i + 1));
+            }
+            if process.unresolved_jit_frames > 0 {
+                failures.push(format!(
+                    "process {}: {} sampled frames in jitted-*.so files did not resolve to a py:: name",
+                    i + 1,
+                    process.unresolved_jit_frames
+                ));
+            }
+        }
     }
     if let Some(count) = e.processes {
         if obs.processes.len() != count {
@@ -259,6 +289,7 @@ mod tests {
             e.map_valid = true;
             e.no_jitdump = true;
             e.processes = Some(2);
+            e.dump_names = None;
         });
         assert_eq!(failures, Vec::<String>::new());
     }
@@ -298,7 +329,7 @@ mod tests {
         let mut obs = observation();
         obs.processes[1].map_problems = vec!["name py::a appears twice".into()];
         obs.processes[0].unresolved_stub_frames = 3;
-        obs.processes[0].jitdump = true;
+        obs.processes[0].dump = Some(vec![]);
         let mut case = case("demo", &[], &[]);
         case.expect.map_valid = true;
         case.expect.no_jitdump = true;
@@ -311,6 +342,40 @@ mod tests {
                 "process 1: 3 sampled frames inside stubs did not resolve to a py:: name",
                 "process 2: name py::a appears twice",
                 "a jitdump was written, expected none",
+            ]
+        );
+    }
+
+    #[test]
+    fn jitdump_names_validity_and_read_errors_are_judged() {
+        let mut obs = observation();
+        obs.processes[0].dump = Some(vec!["py::foo:$CASE/x.py".into()]);
+        let mut case = case("demo", &[], &[]);
+        case.expect.dump_names = Some(vec!["py::foo:$CASE/x.py".into()]);
+        case.expect.dump_valid = true;
+        assert_eq!(check(&case, &obs), Vec::<String>::new());
+
+        case.expect.dump_names = Some(vec!["py::bar:$CASE/x.py".into()]);
+        obs.processes[0].dump_problems = vec!["name py::foo:/x appears twice".into()];
+        obs.processes[0].unresolved_jit_frames = 2;
+        obs.processes[1].dump_error = Some("/tmp/jit-9.dump: jitdump byte 40: cut".into());
+        assert_eq!(
+            check(&case, &obs),
+            [
+                "/tmp/jit-9.dump: jitdump byte 40: cut",
+                "jitdump names differ at entry 1: `py::foo:$CASE/x.py` instead of `py::bar:$CASE/x.py` (1 entries, expected 1)",
+                "process 1: jitdump: name py::foo:/x appears twice",
+                "process 1: 2 sampled frames in jitted-*.so files did not resolve to a py:: name",
+            ]
+        );
+
+        // Without any dump, both expectations fail rather than pass vacuously.
+        let failures = check(&case, &observation());
+        assert_eq!(
+            failures,
+            [
+                "the main process wrote no jitdump",
+                "no process wrote a jitdump to validate"
             ]
         );
     }

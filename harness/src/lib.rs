@@ -16,10 +16,18 @@
 //! that folder. The `recursion` case needs `kernel.perf_event_max_stack >=
 //! 512` (`harness doctor` says so, with the `sysctl` line).
 //!
+//! Cases run under one of three unwindings (`unwind` in `case.toml`): `fp`
+//! (`perf record -g`, names from the perf map), `dwarf` (`--call-graph
+//! dwarf`) and `jit` (`-k 1 --call-graph dwarf`, then `perf inject --jit`,
+//! names and unwind info from the jitdump, SPEC §7). Every process's perf
+//! map and jitdump are read back; both sets of names are in the snapshot.
+//!
 //! Modules, in pipeline order: [`cases`] (format and validation), [`build`]
-//! (cargo builds), [`run`] (the perf pipeline), [`normalize`] (run → text),
-//! [`snapshot`] (insta), [`expect`] (explicit expectations), [`report`] and
-//! [`tree`] (what is printed), [`check`] (orchestration), [`doctor`], [`cli`].
+//! (cargo builds), [`run`] (the perf pipeline), [`dump`] (jitdumps read
+//! back and checked), [`normalize`] (run → observation), [`render`]
+//! (observation → snapshot text), [`snapshot`] (insta), [`expect`]
+//! (explicit expectations), [`report`] and [`tree`] (what is printed),
+//! [`check`] (orchestration), [`doctor`], [`cli`].
 //!
 //! Dependencies, and why:
 //! - `clap`: the command line and its help.
@@ -36,16 +44,21 @@
 //!   for `<file>:<line>:` errors).
 //! - `anyhow`: error context in the build step; `thiserror`: the typed
 //!   errors of case files and runs.
-//! - `perf-script`: the shared perf runner and parser; `trampoline-api`: the
-//!   perf map path and line format.
+//! - `perf-script`: the shared perf runner and parser, and the jitdump
+//!   workflow's pieces (record options, `jitted-*.so` cleanup);
+//!   `trampoline-api`: the perf map and jitdump paths and the map line
+//!   format; `jitdump`: reads the dumps back (and decodes their unwind
+//!   info) with byte offsets in every error.
 
 pub mod build;
 pub mod cases;
 pub mod check;
 pub mod cli;
 pub mod doctor;
+pub mod dump;
 pub mod expect;
 pub mod normalize;
+pub mod render;
 pub mod report;
 pub mod run;
 pub mod snapshot;

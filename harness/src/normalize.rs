@@ -1,16 +1,15 @@
-//! From one raw run to what is judged: per process, the perf map's names,
-//! the `py::` stacks with their sample counts, and the run's output with the
-//! run folder written `$CASE`; then the deterministic snapshot text.
+//! From one raw run to what is judged: per process, the perf map's and the
+//! jitdump's names (and their problems), the `py::` stacks with their sample
+//! counts, and the run's output with the run folder written `$CASE`.
+//! [`crate::render`] turns it into the snapshot text.
 //!
-//! Nothing here depends on addresses, pids or counts of the run, so the text
+//! Nothing kept here depends on addresses or pids of the run, so the text
 //! is the same from run to run and on every architecture.
 
-use crate::cases::Case;
 use crate::run::{Exit, RawRun};
 use perf_script::Sample;
 use regex::Regex;
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::sync::OnceLock;
 use trampoline_api::MapEntry;
 
@@ -27,8 +26,14 @@ pub struct ProcessObservation {
     /// Problems of the map file itself: malformed lines, repeated names,
     /// overlapping ranges.
     pub map_problems: Vec<String>,
-    /// Whether the process wrote a jitdump.
-    pub jitdump: bool,
+    /// The jitdump's code-load names in file order (`$CASE` for the run
+    /// folder); `None` when the process wrote no jitdump.
+    pub dump: Option<Vec<String>>,
+    /// Why the jitdump could not be read to its end:
+    /// `<path>: jitdump byte N: …`.
+    pub dump_error: Option<String>,
+    /// Problems of a readable jitdump ([`crate::dump::problems`]).
+    pub dump_problems: Vec<String>,
     /// All samples of the process, with or without `py::` frames.
     pub samples: usize,
     /// Distinct `py::` stacks (qualnames, outermost first) and their sample
@@ -39,6 +44,9 @@ pub struct ProcessObservation {
     /// Frames that fell inside a perf-map region but did not resolve to a
     /// `py::` name.
     pub unresolved_stub_frames: usize,
+    /// Frames in a `jitted-*.so` of `perf inject --jit` that did not
+    /// resolve to a `py::` name.
+    pub unresolved_jit_frames: usize,
 }
 
 impl ProcessObservation {
@@ -100,6 +108,11 @@ fn stub_dso_re() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"^/tmp/perf-\d+\.map$").unwrap())
 }
 
+fn jitted_dso_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"/jitted-\d+-\d+\.so$").unwrap())
+}
+
 /// Replaces the run folder (as given and canonical) with `$CASE` and the
 /// pid in perf file names with `$PID`.
 pub fn normalize_text(text: &str, run: &RawRun) -> String {
@@ -149,11 +162,15 @@ fn observe_samples(process: &mut ProcessObservation, samples: &[&Sample]) {
             .map(|s| qualname(s).to_string())
             .collect();
         process.max_py_depth = process.max_py_depth.max(stack.len());
-        process.unresolved_stub_frames += sample
-            .frames
-            .iter()
-            .filter(|f| stub_dso_re().is_match(&f.dso) && !f.sym.starts_with("py::"))
-            .count();
+        let unresolved_in = |dso: &Regex| {
+            sample
+                .frames
+                .iter()
+                .filter(|f| dso.is_match(&f.dso) && !f.sym.starts_with("py::"))
+                .count()
+        };
+        process.unresolved_stub_frames += unresolved_in(stub_dso_re());
+        process.unresolved_jit_frames += unresolved_in(jitted_dso_re());
         if !stack.is_empty() {
             stack.shrink_to_fit();
             *stacks.entry(stack).or_default() += 1;
@@ -174,10 +191,19 @@ pub fn observe(run: &RawRun) -> Observation {
     let processes = pids
         .iter()
         .map(|pid| {
-            let mut process = ProcessObservation {
-                jitdump: run.jitdumps.contains(pid),
-                ..Default::default()
-            };
+            let mut process = ProcessObservation::default();
+            if let Some(file) = run.dumps.get(pid) {
+                process.dump = Some(
+                    file.names()
+                        .into_iter()
+                        .map(|n| normalize_text(n, run))
+                        .collect(),
+                );
+                process.dump_error = file.error.clone();
+                if let Some(dump) = &file.dump {
+                    process.dump_problems = crate::dump::problems(dump, *pid);
+                }
+            }
             if let Some(text) = run.maps.get(pid) {
                 let (mut entries, mut malformed) = (Vec::new(), Vec::new());
                 for line in text.lines() {
@@ -213,80 +239,14 @@ pub fn observe(run: &RawRun) -> Observation {
     }
 }
 
-fn block(out: &mut String, title: &str, text: &str) {
-    if text.trim().is_empty() {
-        let _ = writeln!(out, "{title}: (empty)");
-        return;
-    }
-    let _ = writeln!(out, "{title}:");
-    for line in text.trim_end().lines() {
-        let _ = writeln!(out, "  {}", line.trim_end());
-    }
-}
-
-/// The snapshot text of one case's run.
-pub fn render(case: &Case, observation: &Observation) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "command: {}", case.command_line().join(" "));
-    let env: Vec<String> = case.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let _ = writeln!(
-        out,
-        "env: {}",
-        if env.is_empty() {
-            "(none)".to_string()
-        } else {
-            env.join(" ")
-        }
-    );
-    let _ = writeln!(out, "unwind: {}", case.unwind.name());
-    let _ = writeln!(out, "exit: {}", observation.exit);
-    block(&mut out, "stdout", &observation.stdout);
-    block(&mut out, "stderr", &observation.stderr);
-    for (i, process) in observation.processes.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "process {}{}:",
-            i + 1,
-            if i == 0 { " (main)" } else { " (forked)" }
-        );
-        match &process.map {
-            None => {
-                let _ = writeln!(out, "  perf map: none");
-            }
-            Some(names) => {
-                let _ = writeln!(out, "  perf map: {} entries", names.len());
-                for name in names {
-                    let _ = writeln!(out, "    {name}");
-                }
-            }
-        }
-        if process.jitdump {
-            let _ = writeln!(out, "  jitdump: written");
-        }
-        let stacks = process.significant_stacks();
-        if stacks.is_empty() {
-            let _ = writeln!(
-                out,
-                "  py:: stacks (>= {THRESHOLD_PERCENT}% of samples): none"
-            );
-        } else {
-            let _ = writeln!(out, "  py:: stacks (>= {THRESHOLD_PERCENT}% of samples):");
-            for stack in stacks {
-                let _ = writeln!(out, "    {}", fold_stack(stack));
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use perf_script::{Frame, Profile, TaskEvent};
-    use std::collections::BTreeSet;
     use std::path::PathBuf;
 
-    fn sample(pid: u32, py: &[&str]) -> Sample {
+    /// A sample whose `py::` frames (outermost first) are perf-map stubs.
+    pub(crate) fn sample(pid: u32, py: &[&str]) -> Sample {
         // Innermost first, with native frames around, as perf prints them.
         let mut frames = vec![Frame {
             ip: 1,
@@ -314,7 +274,9 @@ mod tests {
         }
     }
 
-    fn run(samples: Vec<Sample>) -> RawRun {
+    /// A run in `/tmp/run` of pid 7 (with the map `<module>`, `foo`) that
+    /// forked pid 9.
+    pub(crate) fn run(samples: Vec<Sample>) -> RawRun {
         RawRun {
             workdir: PathBuf::from("/tmp/run"),
             exit: Exit::Code(0),
@@ -342,7 +304,7 @@ mod tests {
                 "7f0 b py::<module>:/tmp/run/x.py\n7fb 5 py::foo:/tmp/run/x.py\n".to_string(),
             )]
             .into(),
-            jitdumps: BTreeSet::new(),
+            dumps: BTreeMap::new(),
         }
     }
 
@@ -432,30 +394,67 @@ mod tests {
     }
 
     #[test]
-    fn render_is_the_deterministic_text() {
-        let case = crate::cases::tests_support::case("demo", &["-X", "perf"], &["10"]);
-        let samples = vec![sample(7, &["<module>", "baz"]); 4];
-        let text = render(&case, &observe(&run(samples)));
-        let expected = "\
-command: minipy -X perf x.py 10
-env: PYTHONPERFSUPPORT=1
-unwind: fp
-exit: 0
-stdout:
-  $CASE/x.py done
-stderr:
-  cannot write /tmp/perf-$PID.map
-process 1 (main):
-  perf map: 2 entries
-    py::<module>:$CASE/x.py
-    py::foo:$CASE/x.py
-  py:: stacks (>= 2% of samples):
-    <module> > baz
-process 2 (forked):
-  perf map: none
-  py:: stacks (>= 2% of samples): none
-";
-        assert_eq!(text, expected);
+    fn dump_names_errors_and_unresolved_jitted_frames_are_observed() {
+        let mut s = sample(7, &["<module>"]);
+        for sym in ["py::foo:/tmp/run/x.py", "[unknown]"] {
+            s.frames.push(Frame {
+                ip: 0x89,
+                sym: sym.into(),
+                dso: "/tmp/jitted-7-3.so".into(),
+            });
+        }
+        let mut raw = run(vec![s]);
+        let load = |name: &str, index: u64| jitdump::CodeLoad {
+            pid: 7,
+            tid: 7,
+            vma: 0x1000 + 16 * index,
+            code_addr: 0x1000 + 16 * index,
+            code_index: index,
+            name: name.into(),
+            code: vec![0xc3],
+        };
+        let records = [
+            load("py::<module>:/tmp/run/x.py", 0),
+            load("py::foo:/tmp/run/x.py", 1),
+        ]
+        .into_iter()
+        .map(|l| jitdump::Record {
+            offset: 40,
+            timestamp: 1,
+            body: jitdump::RecordBody::CodeLoad(l),
+        })
+        .collect();
+        let dump = jitdump::Dump {
+            header: jitdump::Header::new(62, 7, 0),
+            records,
+        };
+        raw.dumps.insert(
+            7,
+            crate::dump::DumpFile {
+                path: "/tmp/jit-7.dump".into(),
+                dump: Some(dump),
+                error: Some("/tmp/jit-7.dump: jitdump byte 99: cut".into()),
+            },
+        );
+        let obs = observe(&raw);
+        let main = &obs.processes[0];
+        assert_eq!(
+            main.dump.as_deref().unwrap(),
+            ["py::<module>:$CASE/x.py", "py::foo:$CASE/x.py"]
+        );
+        assert_eq!(
+            main.dump_error.as_deref(),
+            Some("/tmp/jit-7.dump: jitdump byte 99: cut")
+        );
+        // Hand-made records lack their unwinding records: the checks say so.
+        assert!(
+            main.dump_problems[0]
+                .starts_with("py::<module>:/tmp/run/x.py (byte 40): no unwinding record"),
+            "{:?}",
+            main.dump_problems
+        );
+        assert_eq!(main.unresolved_jit_frames, 1);
+        assert_eq!(obs.processes[1].dump, None);
     }
 
     #[test]

@@ -1,35 +1,13 @@
 //! The `chain` example under real perf with the jitdump backend (SPEC §7):
-//! `perf record -k 1 --call-graph dwarf`, `perf inject --jit`, `perf script`.
-//! perf gets a build-id cache directory of its own, so the `jitted-*.so`
-//! files `perf inject` makes are not copied into `~/.debug`; the ones it
-//! leaves beside the dump (`<dump dir>/jitted-<pid>-<code_index>.so`, one per
-//! code load) are removed with the dump.
+//! `perf record -k 1 --call-graph dwarf`, `perf inject --jit`, `perf script`,
+//! through `perf-script`'s shared jitdump workflow. perf gets a build-id
+//! cache directory of its own, so the `jitted-*.so` files `perf inject`
+//! makes are not copied into `~/.debug`; the ones it leaves beside the dump
+//! (`<dump dir>/jitted-<pid>-<code_index>.so`, one per code load) are removed
+//! with the dump.
 
-use perf_script::{Sample, SCRIPT_FIELDS};
+use perf_script::{JittedFiles, Perf, Sample, JIT_RECORD_ARGS};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-/// Runs `perf --buildid-dir <cache> <args>`; the error is one line.
-fn perf(cache: &Path, args: &[&str]) -> Result<Output, String> {
-    let mut command = Command::new("perf");
-    command.arg("--buildid-dir").arg(cache).args(args);
-    let output = command
-        .output()
-        .map_err(|e| format!("cannot run perf: {e}"))?;
-    if output.status.success() {
-        return Ok(output);
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if let Some(e) = perf_script::environment_failure(&stderr) {
-        return Err(e.to_string());
-    }
-    let last = stderr
-        .lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty())
-        .unwrap_or("no message");
-    Err(format!("`perf {}` failed: {last}", args.join(" ")))
-}
 
 /// The dump the example names on stdout (`pid <pid> map <path>`).
 fn dump_named_in(stdout: &[u8]) -> Option<PathBuf> {
@@ -38,15 +16,17 @@ fn dump_named_in(stdout: &[u8]) -> Option<PathBuf> {
     line.split_whitespace().nth(3).map(PathBuf::from)
 }
 
-/// Removes `dump` and the `jitted-<pid>-<index>.so` file perf inject made
-/// beside it for each of its code loads; returns the ones that were missing.
-fn remove_dump_and_jitted(dump: &Path) -> Vec<PathBuf> {
+/// Removes `dump` and the `jitted-<pid>-<index>.so` files perf inject made
+/// beside it; returns the code loads' files that were not among them.
+fn remove_dump_and_jitted(dump: &Path, jitted: &JittedFiles) -> Vec<PathBuf> {
     let mut missing = Vec::new();
     if let Ok(parsed) = std::fs::read(dump).map(|b| jitdump::parse_complete_records(&b)) {
         let dir = dump.parent().unwrap_or(Path::new("/tmp"));
+        let pid = parsed.as_ref().map_or(0, |(d, _)| d.header.pid);
+        let removed = jitted.remove_new(&[pid]);
         for load in parsed.iter().flat_map(|(d, _)| d.code_loads()) {
             let so = dir.join(format!("jitted-{}-{}.so", load.pid, load.code_index));
-            if std::fs::remove_file(&so).is_err() {
+            if !removed.contains(&so) {
                 missing.push(so);
             }
         }
@@ -74,42 +54,28 @@ pub fn check_chain_example_under_perf_jit(example: &Path) {
     let cache = dir.join("buildid-cache");
     std::fs::create_dir_all(&cache).unwrap();
     let (data, injected) = (dir.join("perf.data"), dir.join("perf.jit.data"));
-    let (data_arg, injected_arg) = (data.to_str().unwrap(), injected.to_str().unwrap());
 
+    let perf = Perf::new("perf").with_buildid_dir(&cache);
+    let dump_dir = crate::jit_dump_path(0).parent().unwrap().to_path_buf();
+    let jitted = JittedFiles::before_inject(&dump_dir);
     let mut dump = None;
     let samples = (|| -> Result<(Vec<Sample>, PathBuf), String> {
-        let record = [
-            "record",
-            "-k",
-            "1",
-            "-e",
-            "cpu-clock",
-            "-F",
-            "9999",
-            "--call-graph",
-            "dwarf",
-        ];
         let command = [example.to_str().unwrap(), "--jit"];
-        let recorded = perf(
-            &cache,
-            &[&record[..], &["-o", data_arg, "--"], &command].concat(),
-        )?;
+        let recorded = perf
+            .record(&data, &JIT_RECORD_ARGS, &command)
+            .map_err(|e| e.to_string())?;
         dump = dump_named_in(&recorded.stdout);
         let dump = dump
             .clone()
             .ok_or("the example did not name its dump on stdout")?;
-        perf(
-            &cache,
-            &["inject", "--jit", "-i", data_arg, "-o", injected_arg],
-        )?;
-        let script = perf(&cache, &["script", "-F", SCRIPT_FIELDS, "-i", injected_arg])?;
-        let samples = perf_script::parse(&String::from_utf8_lossy(&script.stdout))
+        perf.inject_jit(&data, &injected)
             .map_err(|e| e.to_string())?;
+        let samples = perf.script(&injected).map_err(|e| e.to_string())?;
         Ok((samples, dump))
     })();
     let missing = dump
         .as_deref()
-        .map(remove_dump_and_jitted)
+        .map(|d| remove_dump_and_jitted(d, &jitted))
         .unwrap_or_default();
     let _ = std::fs::remove_dir_all(&dir);
     let (samples, dump) = samples.unwrap_or_else(|e| panic!("{e}"));
