@@ -90,7 +90,7 @@ pub fn lookup(name: &str) -> Option<Value> {
         "None" => Some(Value::None),
         "Ellipsis" => Some(Value::Ellipsis),
         "NotImplemented" => Some(Value::str("\0NotImplemented")),
-        "__debug__" => Some(Value::Bool(true)),
+        "__debug__" => Some(Value::bool(true)),
         _ => None,
     }
 }
@@ -210,7 +210,7 @@ fn abs(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     exactly_one("abs", &args)?;
     match &args[0] {
         Value::Int(i) if *i != i64::MIN => Ok(Value::Int(i.abs())),
-        Value::Float(f) => Ok(Value::Float(f.abs())),
+        Value::Float(f) => Ok(Value::float(f.get().abs())),
         Value::Bool(b) => Ok(Value::Int(*b as i64)),
         v @ (Value::Int(_) | Value::BigInt(_)) => {
             let b = IntRef::of(v)
@@ -354,7 +354,7 @@ fn isinstance(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     }
     let cls = class_of(&args[0]);
     let targets = class_list(&args[1], "isinstance")?;
-    Ok(Value::Bool(targets.iter().any(|t| cls.is_subclass_of(t))))
+    Ok(Value::bool(targets.iter().any(|t| cls.is_subclass_of(t))))
 }
 
 fn issubclass(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
@@ -368,7 +368,7 @@ fn issubclass(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
         return Err(Exc::type_error("issubclass() arg 1 must be a class"));
     };
     let targets = class_list(&args[1], "issubclass")?;
-    Ok(Value::Bool(targets.iter().any(|t| c.is_subclass_of(t))))
+    Ok(Value::bool(targets.iter().any(|t| c.is_subclass_of(t))))
 }
 
 fn repr(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
@@ -479,10 +479,10 @@ fn any(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     let mut it = interp.iterate(&args[0])?;
     while let Some(x) = interp.next_item(&mut it)? {
         if interp.truthy(&x)? {
-            return Ok(Value::Bool(true));
+            return Ok(Value::bool(true));
         }
     }
-    Ok(Value::Bool(false))
+    Ok(Value::bool(false))
 }
 
 fn all(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
@@ -490,10 +490,10 @@ fn all(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     let mut it = interp.iterate(&args[0])?;
     while let Some(x) = interp.next_item(&mut it)? {
         if !interp.truthy(&x)? {
-            return Ok(Value::Bool(false));
+            return Ok(Value::bool(false));
         }
     }
-    Ok(Value::Bool(true))
+    Ok(Value::bool(true))
 }
 
 fn ord(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
@@ -551,18 +551,19 @@ fn round(_: &mut Interp, args: Vec<Value>, mut kwargs: Kwargs) -> PyResult<Value
         }
     };
     match (&args[0], ndigits) {
-        (Value::Float(f), None) => float_to_int(f.round_ties_even()),
+        (Value::Float(f), None) => float_to_int(f.get().round_ties_even()),
         (Value::Float(f), Some(n)) => {
+            let f = f.get();
             if !f.is_finite() || n > 300 {
-                return Ok(Value::Float(*f));
+                return Ok(Value::float(f));
             }
             if n >= 0 {
                 // Rust formats the exact binary value, so this rounds as CPython does.
                 let s = format!("{:.*}", n as usize, f);
-                Ok(Value::Float(s.parse().unwrap_or(*f)))
+                Ok(Value::float(s.parse().unwrap_or(f)))
             } else {
                 let p = 10f64.powi((-n) as i32);
-                Ok(Value::Float((f / p).round_ties_even() * p))
+                Ok(Value::float((f / p).round_ties_even() * p))
             }
         }
         (v @ (Value::Int(_) | Value::BigInt(_) | Value::Bool(_)), n) => {
@@ -694,7 +695,7 @@ fn bin(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
 
 fn callable(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     exactly_one("callable", &args)?;
-    Ok(Value::Bool(match &args[0] {
+    Ok(Value::bool(match &args[0] {
         Value::Function(_)
         | Value::Builtin(_)
         | Value::Method(_)
@@ -747,8 +748,8 @@ fn hasattr(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> 
         )));
     }
     match interp.get_attr(&args[0], attr_name(&args[1])?) {
-        Ok(_) => Ok(Value::Bool(true)),
-        Err(e) if e.is(ExcType::AttributeError) => Ok(Value::Bool(false)),
+        Ok(_) => Ok(Value::bool(true)),
+        Err(e) if e.is(ExcType::AttributeError) => Ok(Value::bool(false)),
         Err(e) => Err(e),
     }
 }
@@ -881,7 +882,7 @@ pub fn construct(
                 (Some(_), Some(_)) => Err(Exc::type_error(
                     "int() can't convert non-string with explicit base",
                 )),
-                (Some(Value::Float(f)), None) => float_to_int(*f),
+                (Some(Value::Float(f)), None) => float_to_int(f.get()),
                 (Some(v @ (Value::Int(_) | Value::BigInt(_))), None) => Ok(v.clone()),
                 (Some(Value::Bool(b)), None) => Ok(Value::Int(*b as i64)),
                 (Some(v @ Value::Instance(_)), None) => {
@@ -896,12 +897,12 @@ pub fn construct(
         NativeType::Float => {
             at_most(1)?;
             match args.first() {
-                None => Ok(Value::Float(0.0)),
+                None => Ok(Value::float(0.0)),
                 Some(Value::Float(f)) => Ok(Value::Float(*f)),
-                Some(v @ (Value::Int(_) | Value::BigInt(_) | Value::Bool(_))) => Ok(Value::Float(
+                Some(v @ (Value::Int(_) | Value::BigInt(_) | Value::Bool(_))) => Ok(Value::float(
                     IntRef::of(v).map(|i| i.to_f64()).unwrap_or(Ok(0.0))?,
                 )),
-                Some(Value::Str(s)) => parse_float(s).map(Value::Float).ok_or_else(|| {
+                Some(Value::Str(s)) => parse_float(s).map(Value::float).ok_or_else(|| {
                     let mut r = String::new();
                     crate::format::str_repr(&mut r, s);
                     Exc::value_error(format!("could not convert string to float: {r}"))
@@ -931,8 +932,8 @@ pub fn construct(
         NativeType::Bool => {
             at_most(1)?;
             match args.first() {
-                None => Ok(Value::Bool(false)),
-                Some(v) => Ok(Value::Bool(interp.truthy(v)?)),
+                None => Ok(Value::bool(false)),
+                Some(v) => Ok(Value::bool(interp.truthy(v)?)),
             }
         }
         NativeType::List => {

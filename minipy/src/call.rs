@@ -7,6 +7,7 @@ use crate::code::{ClassTemplate, Code, CodeKind, Expr, FuncTemplate, MethodCallE
 use crate::errors::{Exc, PyResult};
 use crate::eval::eval;
 use crate::interp::{Frame, Interp};
+use crate::locals::Locals;
 use crate::object::{Class, ClassKind, ExcType, Function, Instance, Method, NativeMethod};
 use crate::value::{PyStr, Str, Value};
 use std::cell::RefCell;
@@ -19,7 +20,7 @@ pub type Kwargs = Vec<(Str, Value)>;
 impl Interp {
     /// Runs `frame` in a new native eval activation. This is the only place
     /// that enters `eval`.
-    #[inline]
+    #[inline(always)]
     pub fn enter(&mut self, frame: &mut Frame) -> PyResult<()> {
         if self.depth >= self.recursion_limit {
             return Err(Interp::recursion_error());
@@ -53,6 +54,7 @@ impl Interp {
     #[inline(never)]
     pub fn call_global(&mut self, f: &mut Frame, slot: u32, args: &[Expr]) -> PyResult<Value> {
         if let Value::Function(func) = &self.globals[slot as usize] {
+            // Held for the call: the callee may rebind the global.
             let func = func.clone();
             return self.call_function_exprs(f, &func, None, args);
         }
@@ -76,45 +78,60 @@ impl Interp {
         args: &[Expr],
     ) -> PyResult<Value> {
         let code = &*func.code;
-        if code.vararg {
-            let mut positional = Vec::with_capacity(args.len() + 1);
-            positional.extend(receiver);
-            for a in args {
-                positional.push(self.eval(f, a)?);
-            }
-            let locals = bind_args(func, positional, Vec::new())?;
-            let locals = self.pad_locals(locals, code.nlocals);
-            return self.run_function(func, locals);
-        }
-        let nparams = code.nargs;
         let first = receiver.is_some() as usize;
         let given = args.len() + first;
-        let mut locals = self.take_locals(code.nlocals.max(given));
+        if code.vararg || given > code.nargs {
+            return self.call_function_collected(f, func, receiver, args);
+        }
+        // The callee's slots are taken before its arguments are evaluated:
+        // calls made while evaluating them take (and give back) slots above.
+        let mut locals = self.locals_stack.take(code.nlocals);
         if let Some(r) = receiver {
             locals[0] = r;
         }
-        for (i, a) in args.iter().enumerate() {
+        for (slot, a) in locals[first..].iter_mut().zip(args) {
             match self.eval_fast(f, a) {
                 // The slot holds `Unbound` (nothing to drop): just write.
-                Ok(v) => std::mem::forget(std::mem::replace(&mut locals[first + i], v)),
+                Ok(v) => std::mem::forget(std::mem::replace(slot, v)),
                 Err(e) => {
-                    self.give_locals(locals);
+                    self.locals_stack.give(locals);
                     return Err(e);
                 }
             }
         }
-        if given != nparams {
+        if given != code.nargs {
             if let Err(e) = fill_defaults(func, &mut locals, given) {
-                self.give_locals(locals);
+                self.locals_stack.give(locals);
                 return Err(e);
             }
         }
         self.run_function(func, locals)
     }
 
-    /// Runs a function whose locals already hold the bound parameters.
+    /// `call_function_exprs` for `*args` functions and too many arguments:
+    /// evaluates the arguments into a vector and binds them.
+    #[inline(never)]
+    fn call_function_collected(
+        &mut self,
+        f: &mut Frame,
+        func: &Rc<Function>,
+        receiver: Option<Value>,
+        args: &[Expr],
+    ) -> PyResult<Value> {
+        let mut positional = Vec::with_capacity(args.len() + 1);
+        positional.extend(receiver);
+        for a in args {
+            positional.push(self.eval(f, a)?);
+        }
+        let locals = bind_args(func, positional, Vec::new())?;
+        let locals = self.pad_locals(locals, func.code.nlocals);
+        self.run_function(func, locals)
+    }
+
+    /// Runs a function whose locals already hold the bound parameters, and
+    /// gives the locals back.
     #[inline(always)]
-    pub fn run_function(&mut self, func: &Rc<Function>, locals: Vec<Value>) -> PyResult<Value> {
+    pub fn run_function(&mut self, func: &Rc<Function>, locals: Locals) -> PyResult<Value> {
         let code = &*func.code;
         let cells = if code.cell_names.is_empty() {
             Vec::new()
@@ -139,7 +156,7 @@ impl Interp {
         };
         let r = self.enter(&mut frame);
         let Frame { locals, ret, .. } = frame;
-        self.give_locals(locals);
+        self.locals_stack.give(locals);
         r.map(|_| ret)
     }
 
@@ -151,7 +168,7 @@ impl Interp {
         closure: Vec<crate::object::CellRef>,
         ns: Option<HashMap<Str, Value>>,
     ) -> PyResult<Option<HashMap<Str, Value>>> {
-        let locals = self.take_locals(code.nlocals);
+        let locals = self.locals_stack.take(code.nlocals);
         let mut cells: Vec<_> = (0..code.ncells)
             .map(|_| Rc::new(RefCell::new(Value::Unbound)))
             .collect();
@@ -167,7 +184,7 @@ impl Interp {
         };
         let r = self.enter(&mut frame);
         let Frame { locals, ns, .. } = frame;
-        self.give_locals(locals);
+        self.locals_stack.give(locals);
         r.map(|_| ns.map(|b| *b))
     }
 
@@ -202,8 +219,8 @@ impl Interp {
         }
     }
 
-    fn pad_locals(&mut self, bound: Vec<Value>, nlocals: usize) -> Vec<Value> {
-        let mut locals = self.take_locals(nlocals.max(bound.len()));
+    fn pad_locals(&mut self, bound: Vec<Value>, nlocals: usize) -> Locals {
+        let mut locals = self.locals_stack.take(nlocals.max(bound.len()));
         for (slot, v) in locals.iter_mut().zip(bound) {
             *slot = v;
         }

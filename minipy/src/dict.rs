@@ -42,12 +42,13 @@ impl Hash for Key {
 fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
     match v {
         Value::None => 0u8.hash(state),
-        Value::Bool(b) => (*b as i64).hash(state),
+        Value::Bool(b) => (b.get() as i64).hash(state),
         Value::Int(i) => i.hash(state),
         Value::BigInt(b) => b.hash(state),
         Value::Float(f) => {
+            let f = f.get();
             if f.fract() == 0.0 && f.abs() < 9.2e18 {
-                (*f as i64).hash(state)
+                (f as i64).hash(state)
             } else {
                 f.to_bits().hash(state)
             }
@@ -100,8 +101,8 @@ mod tests {
     fn numeric_keys_collapse_like_python() {
         let mut d = Dict::new();
         d.insert(Key::new(Value::Int(1)).unwrap(), Value::str("int"));
-        d.insert(Key::new(Value::Float(1.0)).unwrap(), Value::str("float"));
-        d.insert(Key::new(Value::Bool(true)).unwrap(), Value::str("bool"));
+        d.insert(Key::new(Value::float(1.0)).unwrap(), Value::str("float"));
+        d.insert(Key::new(Value::bool(true)).unwrap(), Value::str("bool"));
         assert_eq!(d.len(), 1);
     }
 

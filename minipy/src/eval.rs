@@ -26,7 +26,7 @@ pub unsafe extern "C" fn eval(
     let interp = &mut *(state as *mut Interp);
     let frame = &mut *(frame as *mut Frame);
     let code = frame.code();
-    match interp.exec_block(frame, &code.body) {
+    match interp.exec_statements(frame, &code.body) {
         Ok(_) => std::ptr::null_mut(),
         Err(mut e) => {
             e.0.tb.push(TbEntry {
@@ -51,6 +51,14 @@ fn frame_entry(f: &Frame, line: u32) -> TbEntry {
 
 impl Interp {
     pub fn exec_block(&mut self, f: &mut Frame, body: &[Stmt]) -> PyResult<Flow> {
+        self.exec_statements(f, body)
+    }
+
+    /// The statement loop, inlined both into `exec_block` (nested blocks)
+    /// and into `eval` (a body's top level), so that a script call costs
+    /// one native frame fewer.
+    #[inline(always)]
+    fn exec_statements(&mut self, f: &mut Frame, body: &[Stmt]) -> PyResult<Flow> {
         for s in body {
             f.line = s.line;
             let flow = self.exec_stmt(f, s)?;
@@ -94,7 +102,7 @@ impl Interp {
             StmtKind::If(cond, body, orelse) => {
                 let c = self.eval(f, cond)?;
                 let branch = if let Value::Bool(b) = c {
-                    b
+                    b.get()
                 } else {
                     self.truthy(&c)?
                 };

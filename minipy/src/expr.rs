@@ -48,8 +48,10 @@ impl Interp {
             Expr::Bin(l, op, r) => {
                 let a = self.eval_fast(f, l)?;
                 let b = self.eval_fast(f, r)?;
-                if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
-                    if let Some(v) = quick_op(*op, *x, *y) {
+                if let (&Value::Int(x), &Value::Int(y)) = (&a, &b) {
+                    if let Some(v) = quick_op(*op, x, y) {
+                        // Ints own nothing: skip the out-of-line drop glue.
+                        std::mem::forget((a, b));
                         return Ok(v);
                     }
                 }
@@ -58,33 +60,35 @@ impl Interp {
             Expr::CmpLocalConst(slot, op, c) => {
                 if let (Value::Int(x), Value::Int(y)) = (&f.locals[*slot as usize], c) {
                     if let Some(r) = quick_cmp(*op, *x, *y) {
-                        return Ok(Value::Bool(r));
+                        return Ok(Value::bool(r));
                     }
                 }
                 let a = self.eval(f, &Expr::Local(*slot))?;
-                Ok(Value::Bool(self.compare(*op, &a, c)?))
+                Ok(Value::bool(self.compare(*op, &a, c)?))
             }
             Expr::CmpLocals(x, op, y) => {
                 if let (Value::Int(a), Value::Int(b)) =
                     (&f.locals[*x as usize], &f.locals[*y as usize])
                 {
                     if let Some(r) = quick_cmp(*op, *a, *b) {
-                        return Ok(Value::Bool(r));
+                        return Ok(Value::bool(r));
                     }
                 }
                 let a = self.eval(f, &Expr::Local(*x))?;
                 let b = self.eval(f, &Expr::Local(*y))?;
-                Ok(Value::Bool(self.compare(*op, &a, &b)?))
+                Ok(Value::bool(self.compare(*op, &a, &b)?))
             }
             Expr::Compare(l, op, r) => {
                 let a = self.eval_fast(f, l)?;
                 let b = self.eval_fast(f, r)?;
-                if let (Value::Int(x), Value::Int(y)) = (&a, &b) {
-                    if let Some(r) = quick_cmp(*op, *x, *y) {
-                        return Ok(Value::Bool(r));
+                if let (&Value::Int(x), &Value::Int(y)) = (&a, &b) {
+                    if let Some(r) = quick_cmp(*op, x, y) {
+                        // Ints own nothing: skip the out-of-line drop glue.
+                        std::mem::forget((a, b));
+                        return Ok(Value::bool(r));
                     }
                 }
-                Ok(Value::Bool(self.compare(*op, &a, &b)?))
+                Ok(Value::bool(self.compare(*op, &a, &b)?))
             }
             Expr::CallGlobal(slot, args) => self.call_global(f, *slot, args),
             Expr::MethodCall(m) => self.eval_method_call(f, m),
@@ -92,8 +96,9 @@ impl Interp {
         }
     }
 
-    /// `eval` with locals and constants handled inline: saves a call (and
-    /// a result round trip through memory) for the commonest operands.
+    /// `eval` with locals and constants handled inline, and calls of
+    /// globals made directly: saves a native frame for the commonest
+    /// operands and for `y = f(x)` / `return f(x) + 1`.
     #[inline(always)]
     pub fn eval_fast(&mut self, f: &mut Frame, e: &Expr) -> PyResult<Value> {
         match e {
@@ -102,6 +107,7 @@ impl Interp {
                 v => Ok(v.clone_fast()),
             },
             Expr::Const(v) => Ok(v.clone_fast()),
+            Expr::CallGlobal(slot, args) => self.call_global(f, *slot, args),
             _ => self.eval(f, e),
         }
     }
@@ -143,11 +149,11 @@ impl Interp {
                 for (op, x) in rest {
                     let right = self.eval(f, x)?;
                     if !self.compare(*op, &left, &right)? {
-                        return Ok(Value::Bool(false));
+                        return Ok(Value::bool(false));
                     }
                     left = right;
                 }
-                Ok(Value::Bool(true))
+                Ok(Value::bool(true))
             }
             Expr::And(l, r) => {
                 let a = self.eval(f, l)?;
@@ -534,9 +540,9 @@ impl Interp {
 
     pub fn unary_op(&mut self, op: UnaryOp, v: Value) -> PyResult<Value> {
         match (op, &v) {
-            (UnaryOp::Not, _) => Ok(Value::Bool(!self.truthy(&v)?)),
+            (UnaryOp::Not, _) => Ok(Value::bool(!self.truthy(&v)?)),
             (UnaryOp::Neg, Value::Int(i)) if *i != i64::MIN => Ok(Value::Int(-i)),
-            (UnaryOp::Neg, Value::Float(x)) => Ok(Value::Float(-x)),
+            (UnaryOp::Neg, Value::Float(x)) => Ok(Value::float(-x.get())),
             (UnaryOp::Neg, Value::Bool(_) | Value::Int(_) | Value::BigInt(_)) => {
                 ops::binary(BinOp::Sub, &Value::Int(0), &v).unwrap_or(Ok(Value::None))
             }
@@ -633,7 +639,7 @@ impl Interp {
     #[inline]
     pub fn truthy(&mut self, v: &Value) -> PyResult<bool> {
         match v {
-            Value::Bool(b) => Ok(*b),
+            Value::Bool(b) => Ok(b.get()),
             Value::Instance(_) => {
                 if let Some(r) = self.call_special(v, "__bool__", Vec::new())? {
                     return Ok(r.truthy());

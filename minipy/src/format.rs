@@ -63,7 +63,7 @@ impl Interp {
     fn write_repr(&mut self, out: &mut String, v: &Value) -> PyResult<()> {
         match v {
             Value::None => out.push_str("None"),
-            Value::Bool(b) => out.push_str(if *b { "True" } else { "False" }),
+            Value::Bool(b) => out.push_str(if b.get() { "True" } else { "False" }),
             Value::Int(i) => {
                 let _ = write!(out, "{i}");
             }
@@ -80,7 +80,7 @@ impl Interp {
                     let _ = write!(out, "{b}");
                 }
             }
-            Value::Float(f) => out.push_str(&float_repr(*f)),
+            Value::Float(f) => out.push_str(&float_repr(f.get())),
             Value::Str(s) => str_repr(out, s),
             Value::List(l) => {
                 let items = l.borrow().clone();
@@ -363,7 +363,7 @@ impl Interp {
                 'd' | 'i' | 'u' | 'x' | 'X' | 'o' | 'c' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' => {
                     let numeric = match (&arg, conv) {
                         (Value::Float(f), 'd' | 'i' | 'u' | 'x' | 'X' | 'o') => {
-                            crate::num::float_to_int(*f)?
+                            crate::num::float_to_int(f.get())?
                         }
                         (Value::Str(s), 'c') => Value::Str(s.clone()),
                         (v, _) if IntRef::of(v).is_some() || matches!(v, Value::Float(_)) => {
@@ -870,16 +870,16 @@ mod tests {
     #[test]
     fn format_specs() {
         let f = |v: Value, s: &str| format_with_spec(&v, s).unwrap();
-        assert_eq!(f(Value::Float(1.23456), ".2f"), "1.23");
+        assert_eq!(f(Value::float(1.23456), ".2f"), "1.23");
         assert_eq!(f(Value::Int(42), ">5"), "   42");
         assert_eq!(f(Value::Int(1234567), ","), "1,234,567");
         assert_eq!(f(Value::Int(255), "#x"), "0xff");
         assert_eq!(f(Value::Int(-5), "05"), "-0005");
         assert_eq!(f(Value::str("ab"), "^6"), "  ab  ");
         assert_eq!(f(Value::str("ab"), "*<4"), "ab**");
-        assert_eq!(f(Value::Float(1234.5), ".3g"), "1.23e+03");
-        assert_eq!(f(Value::Float(0.5), ".1%"), "50.0%");
-        assert_eq!(f(Value::Float(2.0), ".3"), "2.0");
+        assert_eq!(f(Value::float(1234.5), ".3g"), "1.23e+03");
+        assert_eq!(f(Value::float(0.5), ".1%"), "50.0%");
+        assert_eq!(f(Value::float(2.0), ".3"), "2.0");
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The interpreter state shared by every frame (`Interp`) and one running
 //! body (`Frame`). Frames live on the native stack of the code that calls
-//! them and reach `eval` by raw pointer, so a call needs no heap allocation
-//! beyond a locals vector taken from a pool.
+//! them and reach `eval` by raw pointer; their local slots come from the
+//! [`LocalsStack`], so a call allocates nothing.
 
 use crate::code::Code;
 use crate::errors::{Exc, PyResult};
+use crate::locals::{Locals, LocalsStack};
 use crate::object::{CellRef, ExcType, Function};
 use crate::output::Output;
 use crate::perf::PerfState;
@@ -18,8 +19,11 @@ pub const DEFAULT_RECURSION_LIMIT: u32 = 1000;
 /// stack is sized for.
 pub const MAX_RECURSION_LIMIT: u32 = 20_000;
 
-/// How control leaves a statement.
+/// How control leaves a statement. A full word wide so that `PyResult<Flow>`
+/// (word-sized tag plus word-sized payload) comes back in two registers
+/// instead of through memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
 pub enum Flow {
     Normal,
     Break,
@@ -28,7 +32,7 @@ pub enum Flow {
 }
 
 pub struct Frame {
-    pub locals: Vec<Value>,
+    pub locals: Locals,
     pub cells: Vec<CellRef>,
     pub code: *const Code,
     /// The function being run, or null for a module or class body.
@@ -65,7 +69,8 @@ pub struct Interp {
     pub out: Output,
     /// Exceptions being handled by `except` blocks, innermost last.
     pub handled: Vec<Exc>,
-    locals_pool: Vec<Vec<Value>>,
+    /// Where every frame's local slots live.
+    pub locals_stack: LocalsStack,
     pub modules: HashMap<Str, Value>,
     pub argv: Vec<String>,
     pub script_path: Str,
@@ -87,7 +92,7 @@ impl Interp {
             perf,
             out: Output::stdout(),
             handled: Vec::new(),
-            locals_pool: Vec::new(),
+            locals_stack: LocalsStack::default(),
             modules: HashMap::new(),
             argv,
             script_path,
@@ -124,43 +129,6 @@ impl Interp {
             return Ok(b.clone());
         }
         Err(Exc::name_error(&self.global_names[slot as usize]))
-    }
-
-    /// A locals vector of `n` unbound slots, reusing a pooled allocation.
-    #[inline]
-    pub fn take_locals(&mut self, n: usize) -> Vec<Value> {
-        let mut v = self.locals_pool.pop().unwrap_or_default();
-        v.reserve(n);
-        // SAFETY: capacity for `n` values was reserved and the vector is
-        // empty; each slot is written before the length covers it.
-        unsafe {
-            let p = v.as_mut_ptr();
-            for i in 0..n {
-                p.add(i).write(Value::Unbound);
-            }
-            v.set_len(n);
-        }
-        v
-    }
-
-    #[inline]
-    pub fn give_locals(&mut self, mut v: Vec<Value>) {
-        // Drop only the values that own something (most locals are ints).
-        let len = v.len();
-        // SAFETY: the length is zeroed first, so every element is dropped
-        // at most once and none is reachable afterwards.
-        unsafe {
-            v.set_len(0);
-            let p = v.as_mut_ptr();
-            for i in 0..len {
-                if !(*p.add(i)).is_plain() {
-                    std::ptr::drop_in_place(p.add(i));
-                }
-            }
-        }
-        if self.locals_pool.len() < 4096 {
-            self.locals_pool.push(v);
-        }
     }
 
     pub fn recursion_error() -> Exc {

@@ -7,8 +7,8 @@
 //!
 //! Pipeline: [`lexer`] → [`parser`] ([`ast`]) → [`scope`] + [`compile`]
 //! (names resolved to slots; [`code`]) → evaluation ([`eval`] for
-//! statements, [`expr`] for expressions, [`call`] for calls) over
-//! [`value`]s. Around it: operators ([`ops`], [`num`]), attribute and item
+//! statements, [`expr`] for expressions, [`call`] for calls, [`locals`]
+//! for the frames' slots) over [`value`]s. Around it: operators ([`ops`], [`num`]), attribute and item
 //! access ([`attr`], [`seq`]), iteration ([`iter`]), text ([`format`]),
 //! built-ins ([`builtins`], [`methods`], [`modules`]), errors
 //! ([`errors`], [`traceback`]), perf state ([`perf`]), the command line
@@ -35,6 +35,7 @@ pub mod format;
 pub mod interp;
 pub mod iter;
 pub mod lexer;
+pub mod locals;
 pub mod methods;
 pub mod modules;
 pub mod num;

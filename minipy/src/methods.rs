@@ -181,7 +181,7 @@ impl Interp {
                 Ok(Value::Int(b as i64))
             }
             Value::Float(f) if name == "is_integer" => {
-                Ok(Value::Bool(f.fract() == 0.0 && f.is_finite()))
+                Ok(Value::bool(f.get().fract() == 0.0 && f.get().is_finite()))
             }
             _ if name == "conjugate" => Ok(recv.clone()),
             _ => Err(Exc::attribute_error(recv.type_name(), name)),
@@ -569,7 +569,7 @@ impl Interp {
                 check_args(name, &args, 1, 1)?;
                 let o = other_set(self, &args[0])?;
                 let me = s.borrow();
-                Ok(Value::Bool(if name == "issubset" {
+                Ok(Value::bool(if name == "issubset" {
                     me.is_subset(&o)
                 } else {
                     me.is_superset(&o)
@@ -698,14 +698,14 @@ impl Interp {
                     }
                 };
                 match &args[0] {
-                    Value::Str(p) => Ok(Value::Bool(test(p))),
+                    Value::Str(p) => Ok(Value::bool(test(p))),
                     Value::Tuple(ps) => {
                         for p in ps.iter() {
                             if test(str_arg(p, "tuple for startswith")?) {
-                                return Ok(Value::Bool(true));
+                                return Ok(Value::bool(true));
                             }
                         }
-                        Ok(Value::Bool(false))
+                        Ok(Value::bool(false))
                     }
                     other => Err(Exc::type_error(format!(
                         "{name} first arg must be str or a tuple of str, not {}",
@@ -752,25 +752,25 @@ impl Interp {
                 }
             }
             "format" => Ok(new_str(self.str_format(s, &args, &kwargs)?)),
-            "isdigit" | "isdecimal" | "isnumeric" => Ok(Value::Bool(
+            "isdigit" | "isdecimal" | "isnumeric" => Ok(Value::bool(
                 !s.is_empty() && s.chars().all(|c| c.is_numeric()),
             )),
-            "isalpha" => Ok(Value::Bool(
+            "isalpha" => Ok(Value::bool(
                 !s.is_empty() && s.chars().all(char::is_alphabetic),
             )),
-            "isalnum" => Ok(Value::Bool(
+            "isalnum" => Ok(Value::bool(
                 !s.is_empty() && s.chars().all(char::is_alphanumeric),
             )),
-            "isspace" => Ok(Value::Bool(
+            "isspace" => Ok(Value::bool(
                 !s.is_empty() && s.chars().all(char::is_whitespace),
             )),
-            "isupper" => Ok(Value::Bool(
+            "isupper" => Ok(Value::bool(
                 s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase),
             )),
-            "islower" => Ok(Value::Bool(
+            "islower" => Ok(Value::bool(
                 s.chars().any(char::is_lowercase) && !s.chars().any(char::is_uppercase),
             )),
-            "isidentifier" => Ok(Value::Bool(
+            "isidentifier" => Ok(Value::bool(
                 s.chars()
                     .next()
                     .is_some_and(|c| c == '_' || c.is_alphabetic())

@@ -190,7 +190,7 @@ fn sys_deactivate(interp: &mut Interp, args: Vec<Value>, kwargs: Kwargs) -> PyRe
 
 fn sys_is_active(interp: &mut Interp, args: Vec<Value>, kwargs: Kwargs) -> PyResult<Value> {
     no_args("sys.is_stack_trampoline_active", &args, &kwargs)?;
-    Ok(Value::Bool(interp.perf.is_active()))
+    Ok(Value::bool(interp.perf.is_active()))
 }
 
 fn sys_getrecursionlimit(interp: &mut Interp, args: Vec<Value>, kwargs: Kwargs) -> PyResult<Value> {
@@ -403,11 +403,11 @@ fn os_wexitstatus(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value
 }
 
 fn os_wifexited(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
-    Ok(Value::Bool(libc::WIFEXITED(status_arg(&args)?)))
+    Ok(Value::bool(libc::WIFEXITED(status_arg(&args)?)))
 }
 
 fn os_wifsignaled(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
-    Ok(Value::Bool(libc::WIFSIGNALED(status_arg(&args)?)))
+    Ok(Value::bool(libc::WIFSIGNALED(status_arg(&args)?)))
 }
 
 fn os_wtermsig(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
@@ -433,7 +433,7 @@ fn time_time(_: &mut Interp, _: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     let d = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    Ok(Value::Float(d.as_secs_f64()))
+    Ok(Value::float(d.as_secs_f64()))
 }
 
 fn time_perf_counter(_: &mut Interp, _: Vec<Value>, _: Kwargs) -> PyResult<Value> {
@@ -443,7 +443,7 @@ fn time_perf_counter(_: &mut Interp, _: Vec<Value>, _: Kwargs) -> PyResult<Value
     };
     // SAFETY: clock_gettime writes into a valid timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    Ok(Value::Float(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9))
+    Ok(Value::float(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9))
 }
 
 fn time_sleep(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {

@@ -67,7 +67,7 @@ impl IntRef<'_> {
 /// A numeric operand as a float (for mixed int/float arithmetic).
 pub fn as_f64(v: &Value) -> Option<PyResult<f64>> {
     match v {
-        Value::Float(f) => Some(Ok(*f)),
+        Value::Float(f) => Some(Ok(f.get())),
         _ => IntRef::of(v).map(|i| i.to_f64()),
     }
 }
@@ -97,7 +97,7 @@ pub fn int_op(op: BinOp, a: IntRef, b: IntRef) -> PyResult<Value> {
             }
             x.mod_floor(y)
         }
-        BinOp::Div => return Ok(Value::Float(true_div(a, b)?)),
+        BinOp::Div => return Ok(Value::float(true_div(a, b)?)),
         BinOp::Pow => {
             if y.is_negative() {
                 return float_op(BinOp::Pow, a.to_f64()?, b.to_f64()?);
@@ -197,7 +197,7 @@ pub fn small_op(op: BinOp, x: i64, y: i64) -> PyResult<Option<Value>> {
                 Some(Value::Int(x.mod_floor(&y)))
             }
         }
-        BinOp::Div => Some(Value::Float(true_div(IntRef::Small(x), IntRef::Small(y))?)),
+        BinOp::Div => Some(Value::float(true_div(IntRef::Small(x), IntRef::Small(y))?)),
         BinOp::Pow => {
             if y < 0 {
                 return float_op(BinOp::Pow, x as f64, y as f64).map(Some);
@@ -255,7 +255,7 @@ fn true_div(a: IntRef, b: IntRef) -> PyResult<f64> {
 
 /// `a op b` for two floats.
 pub fn float_op(op: BinOp, a: f64, b: f64) -> PyResult<Value> {
-    Ok(Value::Float(match op {
+    Ok(Value::float(match op {
         BinOp::Add => a + b,
         BinOp::Sub => a - b,
         BinOp::Mul => a * b,
@@ -385,7 +385,7 @@ mod tests {
         match int_op(op, IntRef::Small(a), IntRef::Small(b)) {
             Ok(Value::Int(i)) => i.to_string(),
             Ok(Value::BigInt(b)) => b.to_string(),
-            Ok(Value::Float(f)) => format!("{f}"),
+            Ok(Value::Float(f)) => format!("{}", f.get()),
             Ok(_) => "?".into(),
             Err(e) => format!("err:{}", e.args().len()),
         }

@@ -164,10 +164,10 @@ pub fn num_eq(a: &Value, b: &Value) -> Option<bool> {
             }
             match (a, b) {
                 (Value::Float(f), _) if y.is_some() => {
-                    Some(float_int_cmp(*f, y?) == Some(Ordering::Equal))
+                    Some(float_int_cmp(f.get(), y?) == Some(Ordering::Equal))
                 }
                 (_, Value::Float(f)) if x.is_some() => {
-                    Some(float_int_cmp(*f, x?) == Some(Ordering::Equal))
+                    Some(float_int_cmp(f.get(), x?) == Some(Ordering::Equal))
                 }
                 _ => None,
             }
@@ -234,7 +234,7 @@ fn seq_eq(x: &[Value], y: &[Value]) -> bool {
 pub fn order(op: CmpOp, a: &Value, b: &Value) -> Option<PyResult<bool>> {
     let ord = match (a, b) {
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
-        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
+        (Value::Float(x), Value::Float(y)) => x.get().partial_cmp(&y.get()),
         (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
         (Value::List(x), Value::List(y)) => return seq_order(op, &x.borrow(), &y.borrow()),
         (Value::Tuple(x), Value::Tuple(y)) => return seq_order(op, x, y),
@@ -253,8 +253,10 @@ pub fn order(op: CmpOp, a: &Value, b: &Value) -> Option<PyResult<bool>> {
             let (x, y) = (IntRef::of(a), IntRef::of(b));
             match (x, y, a, b) {
                 (Some(x), Some(y), _, _) => Some(x.big().as_ref().cmp(y.big().as_ref())),
-                (None, Some(y), Value::Float(f), _) => float_int_cmp(*f, y),
-                (Some(x), None, _, Value::Float(f)) => float_int_cmp(*f, x).map(Ordering::reverse),
+                (None, Some(y), Value::Float(f), _) => float_int_cmp(f.get(), y),
+                (Some(x), None, _, Value::Float(f)) => {
+                    float_int_cmp(f.get(), x).map(Ordering::reverse)
+                }
                 _ => return None,
             }
         }
@@ -337,11 +339,11 @@ mod tests {
 
     #[test]
     fn mixed_numeric_comparisons() {
-        assert!(eq(&Value::Int(3), &Value::Float(3.0)));
-        assert!(eq(&Value::Bool(true), &Value::Int(1)));
+        assert!(eq(&Value::Int(3), &Value::float(3.0)));
+        assert!(eq(&Value::bool(true), &Value::Int(1)));
         assert!(!eq(&Value::None, &Value::Int(0)));
         assert!(matches!(
-            order(CmpOp::Lt, &Value::Int(1), &Value::Float(1.5)),
+            order(CmpOp::Lt, &Value::Int(1), &Value::float(1.5)),
             Some(Ok(true))
         ));
     }
@@ -353,7 +355,7 @@ mod tests {
         assert!(matches!(order(CmpOp::Lt, &a, &b), Some(Ok(true))));
         assert!(eq(
             &Value::list(vec![Value::Int(1)]),
-            &Value::list(vec![Value::Float(1.0)])
+            &Value::list(vec![Value::float(1.0)])
         ));
     }
 

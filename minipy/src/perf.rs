@@ -111,19 +111,28 @@ impl PerfState {
 
     /// The stub to enter `code` through, made on first use; `None` when
     /// support is off or the stub could not be made (then call directly).
-    #[inline]
+    /// Runs on every call while support is on: the cached case is inline.
+    #[inline(always)]
     pub fn stub_for(&mut self, code: &Code) -> Option<Stub> {
         let backend = self.active?;
         let i = backend_index(backend);
+        if let StubSlot::Ready(stub, g) = code.stubs[i].get() {
+            if g == self.generation {
+                return Some(stub);
+            }
+        }
+        self.stub_not_cached(code, i)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn stub_not_cached(&mut self, code: &Code, i: usize) -> Option<Stub> {
         match code.stubs[i].get() {
-            StubSlot::Ready(stub, g) if g == self.generation => Some(stub),
             StubSlot::Failed(g) if g == self.generation => None,
             _ => self.make_stub(code, i),
         }
     }
 
-    #[cold]
-    #[inline(never)]
     fn make_stub(&mut self, code: &Code, i: usize) -> Option<Stub> {
         let set = self.sets[i].as_ref()?;
         let name = format!("py::{}:{}", code.qualname, code.filename);
