@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 
 pub use rusty_fork;
 
+mod fork;
+pub use fork::fork_gated;
 mod walk;
 pub use walk::{frame_pointer, run_chain, spin_chain, Chain};
 
@@ -353,52 +355,16 @@ pub fn fork_child_writes_its_own_map<T: Trampolines>(persist: bool) {
         .map(|(a, b, _)| a..b)
         .expect("the stub lies in a mapping");
 
-    // The child waits on this pipe until the parent watches the child's map:
-    // a child that ran first would otherwise write lines the watch skips.
-    let mut gate = [0 as libc::c_int; 2];
-    assert_eq!(unsafe { libc::pipe(gate.as_mut_ptr()) }, 0, "pipe failed");
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
-        // Child: no panics past this point, only an exit status.
-        let mut byte = 0u8;
-        unsafe {
-            libc::close(gate[1]);
-            // Returns (0, end of file) once the parent closes its write end.
-            libc::read(gate[0], (&mut byte as *mut u8).cast(), 1);
-        }
-        let ok = (|| {
-            set.after_fork_child().ok()?;
-            if set.output_path() != perf_map_path(std::process::id()) {
-                return None;
-            }
-            let got = unsafe {
-                inherited.call(
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                    41 as *mut c_void,
-                    add_one,
-                )
-            };
-            if got as usize != 42 {
-                return None;
-            }
-            set.compile("py::child_function").ok()
-        })();
-        unsafe { libc::_exit(if ok.is_some() { 0 } else { 3 }) };
-    }
-
-    let child_watch = MapWatch::for_pid(pid as u32);
-    unsafe {
-        libc::close(gate[1]);
-        libc::close(gate[0]);
-    }
-    let mut status = 0;
-    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "child failed: status {status}"
-    );
+    let (_, child_watch) = fork_gated(MapWatch::for_pid, || {
+        set.after_fork_child().expect("after_fork_child");
+        assert_eq!(set.output_path(), perf_map_path(std::process::id()));
+        let null = std::ptr::null_mut();
+        let got = unsafe { inherited.call(null, null, 41 as *mut c_void, add_one) };
+        assert_eq!(got as usize, 42, "the inherited stub");
+        set.compile("py::child_function")
+            .expect("compile in the child");
+        true
+    });
 
     let parent_names: Vec<String> = parent_watch.entries().into_iter().map(|e| e.name).collect();
     assert_eq!(

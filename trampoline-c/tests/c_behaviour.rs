@@ -4,7 +4,7 @@
 //! failure as an error. The jitdump backend has its own file (`jitdump.rs`).
 
 use std::ffi::c_void;
-use trampoline_api::conformance::{rusty_fork::rusty_fork_test, MapWatch};
+use trampoline_api::conformance::{fork_gated, rusty_fork::rusty_fork_test, MapWatch};
 use trampoline_api::{perf_map_path, sanitize_name, Error, Options, Stub, Trampolines};
 use trampoline_c::{built_with_cet, template_bytes, CTrampolines};
 
@@ -134,31 +134,10 @@ rusty_fork_test! {
         let parent_watch = MapWatch::this_process();
         let set = create();
         set.compile("py::parent_function").unwrap();
-        // The child waits on this pipe until the parent watches the child's
-        // map: a child that ran first would write a line the watch skips.
-        let mut gate = [0 as libc::c_int; 2];
-        assert_eq!(unsafe { libc::pipe(gate.as_mut_ptr()) }, 0, "pipe failed");
-        let pid = unsafe { libc::fork() };
-        assert!(pid >= 0, "fork failed");
-        if pid == 0 {
-            let mut byte = 0u8;
-            unsafe {
-                libc::close(gate[1]);
-                libc::read(gate[0], (&mut byte as *mut u8).cast(), 1);
-            }
-            let ok = set.compile("py::child_function").is_ok()
-                && set.output_path() == perf_map_path(std::process::id());
-            unsafe { libc::_exit(if ok { 0 } else { 3 }) };
-        }
-        let child_watch = MapWatch::for_pid(pid as u32);
-        unsafe {
-            libc::close(gate[1]);
-            libc::close(gate[0]);
-        }
-        let mut status = 0;
-        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-        let exited_ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-        assert!(exited_ok, "child failed: {status}");
+        let (_, child_watch) = fork_gated(MapWatch::for_pid, || {
+            set.compile("py::child_function").is_ok()
+                && set.output_path() == perf_map_path(std::process::id())
+        });
         let parent: Vec<String> = parent_watch.entries().into_iter().map(|e| e.name).collect();
         let child: Vec<String> = child_watch.entries().into_iter().map(|e| e.name).collect();
         assert_eq!(parent, ["py::parent_function"], "the child wrote into the parent's map");

@@ -9,7 +9,7 @@
 
 use jitdump::{Dump, RecordBody};
 use trampoline_api::conformance::rusty_fork::rusty_fork_test;
-use trampoline_api::conformance::DumpWatch;
+use trampoline_api::conformance::{fork_gated, DumpWatch};
 use trampoline_api::{jit_dump_path, sanitize_name, Backend, Error, Options, Stub, Trampolines};
 use trampoline_c::{host_stub_unwind_data, template_bytes, CTrampolines};
 
@@ -79,36 +79,6 @@ fn assert_stub_pairs(dump: &Dump, pid: u32) {
         );
         assert_eq!(load.code_addr % 16, 0);
     }
-}
-
-/// Forks; the child runs `child` (no panics: its result is the exit status)
-/// once the parent watches its dump. Returns the child's pid and its dump.
-fn fork_and_check(child: impl FnOnce() -> bool) -> (u32, DumpWatch) {
-    let mut gate = [0 as libc::c_int; 2];
-    assert_eq!(unsafe { libc::pipe(gate.as_mut_ptr()) }, 0, "pipe failed");
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
-        let mut byte = 0u8;
-        unsafe {
-            libc::close(gate[1]);
-            libc::read(gate[0], (&mut byte as *mut u8).cast(), 1);
-        }
-        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(false);
-        unsafe { libc::_exit(if ok { 0 } else { 3 }) };
-    }
-    let watch = DumpWatch::for_pid(pid as u32);
-    unsafe {
-        libc::close(gate[1]);
-        libc::close(gate[0]);
-    }
-    let mut status = 0;
-    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "child failed: {status}"
-    );
-    (pid as u32, watch)
 }
 
 rusty_fork_test! {
@@ -250,7 +220,7 @@ mod tests {
         let set = CTrampolines::create(jit_options(true)).unwrap();
         let inherited = set.compile("py::parent_function").unwrap();
         let forked_at = monotonic_ns();
-        let (child_pid, child_watch) = fork_and_check(|| {
+        let (child_pid, child_watch) = fork_gated(DumpWatch::for_pid, || {
             set.after_fork_child().is_ok() && set.compile("py::child_function").is_ok()
         });
         assert_eq!(
@@ -284,7 +254,7 @@ mod tests {
         let parent_watch = DumpWatch::this_process();
         let set = create();
         set.compile("py::parent_function").unwrap();
-        let (_, child_watch) = fork_and_check(|| {
+        let (_, child_watch) = fork_gated(DumpWatch::for_pid, || {
             set.compile("py::child_function").is_ok()
                 && set.output_path() == jit_dump_path(std::process::id())
         });

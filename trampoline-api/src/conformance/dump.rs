@@ -8,6 +8,7 @@
 //! unwind data is decoded with its `gimli`-based `decode_rows` and compared
 //! with the rules SPEC §2's instruction sequences imply, written out here.
 
+use super::fork_gated;
 use crate::{jit_dump_path, Backend, Options, Stub, Trampolines};
 use jitdump::unwind::dwarf_reg::*;
 use jitdump::unwind::layout::perf_mapping_len;
@@ -442,57 +443,19 @@ pub fn fork_child_writes_its_own_dump<T: Trampolines>(persist: bool) {
     let set = create::<T>(jit_options(persist));
     let inherited = compile(&set, "py::parent_function");
 
-    // The child waits until the parent watches the child's dump path.
-    let mut gate = [0 as libc::c_int; 2];
-    assert_eq!(unsafe { libc::pipe(gate.as_mut_ptr()) }, 0, "pipe failed");
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
-        // Child: no panics past this point, only an exit status naming the step that failed.
-        let mut byte = 0u8;
-        unsafe {
-            libc::close(gate[1]);
-            libc::read(gate[0], (&mut byte as *mut u8).cast(), 1);
-        }
-        let status = (|| {
-            set.after_fork_child().map_err(|_| 10)?;
-            let own = jit_dump_path(std::process::id());
-            if set.output_path() != own {
-                return Err(11);
-            }
-            let marker = vec![("r-xp".to_string(), "00000000".to_string())];
-            if mappings_of(&own) != marker {
-                return Err(12);
-            }
-            let got = unsafe {
-                inherited.call(
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                    41 as *mut c_void,
-                    add_one,
-                )
-            };
-            if got as usize != 42 {
-                return Err(13);
-            }
-            set.compile("py::child_function").map_err(|_| 14)?;
-            Ok(())
-        })();
-        unsafe { libc::_exit(status.err().unwrap_or(0)) };
-    }
-
-    let child_watch = DumpWatch::for_pid(pid as u32);
-    unsafe {
-        libc::close(gate[1]);
-        libc::close(gate[0]);
-    }
-    let mut status = 0;
-    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "child failed at step {} (10 switch, 11 path, 12 own marker, 13 call, 14 compile)",
-        libc::WEXITSTATUS(status)
-    );
+    let (pid, child_watch) = fork_gated(DumpWatch::for_pid, || {
+        set.after_fork_child().expect("after_fork_child");
+        let own = jit_dump_path(std::process::id());
+        assert_eq!(set.output_path(), own, "the child's dump path");
+        let marker = [("r-xp".to_string(), "00000000".to_string())];
+        assert_eq!(mappings_of(&own), marker, "the child's own marker mapping");
+        let null = std::ptr::null_mut();
+        let got = unsafe { inherited.call(null, null, 41 as *mut c_void, add_one) };
+        assert_eq!(got as usize, 42, "the inherited stub");
+        set.compile("py::child_function")
+            .expect("compile in the child");
+        true
+    });
 
     let parent = parent_watch.dump();
     let parent_names: Vec<&str> = parent.code_loads().map(|l| l.name.as_str()).collect();
@@ -502,7 +465,7 @@ pub fn fork_child_writes_its_own_dump<T: Trampolines>(persist: bool) {
         "the child wrote into the parent's dump"
     );
     let child = child_watch.dump();
-    assert_eq!(child.header.pid, pid as u32);
+    assert_eq!(child.header.pid, pid);
     let loads = stub_loads(&child);
     let child_names: Vec<&str> = loads.iter().map(|(_, l)| l.name.as_str()).collect();
     if persist {
@@ -519,7 +482,7 @@ pub fn fork_child_writes_its_own_dump<T: Trampolines>(persist: bool) {
         assert_eq!(child_names, ["py::child_function"]);
     }
     assert!(
-        loads.iter().all(|(_, l)| l.pid == pid as u32),
+        loads.iter().all(|(_, l)| l.pid == pid),
         "a code load in the child's dump names another pid"
     );
     for (info, load) in loads {
