@@ -5,14 +5,17 @@
 //! typo cannot silently turn an expectation off.
 //!
 //! Submodules: [`variant`] (unwinding, builds, variants), [`pattern`]
-//! (stack patterns), [`expectations`] (the `[expect]` table).
+//! (stack patterns), [`expectations`] (the `[expect]` table), [`python`]
+//! (the `[python]` table: the case on a Python we did not write).
 
 mod expectations;
 mod pattern;
+pub mod python;
 mod variant;
 
 pub use expectations::Expectations;
 pub use pattern::StackPattern;
+pub use python::{Deviation, PythonRules};
 pub use variant::{Build, Trampoline, Unwind, Variant};
 
 use expectations::ExpectFile;
@@ -46,6 +49,8 @@ pub struct Case {
     /// Fewer samples than this (over all processes) fail the case.
     pub min_samples: usize,
     pub expect: Expectations,
+    /// How the case runs on CPython (`[python]`).
+    pub python: PythonRules,
 }
 
 impl Case {
@@ -104,6 +109,8 @@ struct CaseFile {
     min_samples: Option<usize>,
     #[serde(default)]
     expect: ExpectFile,
+    #[serde(default)]
+    python: python::PythonFile,
 }
 
 fn line_of(text: &str, span: Option<Range<usize>>) -> usize {
@@ -147,9 +154,10 @@ pub fn parse_case(name: &str, file: &Path, dir: &Path, text: &str) -> Result<Cas
         Some(v) => v.into_inner(),
     };
 
-    let expect = raw.expect.into_expectations(|s| {
-        StackPattern::parse(s.get_ref()).map_err(|m| error(Some(s.span()), m))
-    })?;
+    let pattern =
+        |s: Spanned<String>| StackPattern::parse(s.get_ref()).map_err(|m| error(Some(s.span()), m));
+    let expect = raw.expect.into_expectations(pattern)?;
+    let python = raw.python.into_rules(error, pattern)?;
 
     Ok(Case {
         name: name.to_string(),
@@ -166,6 +174,7 @@ pub fn parse_case(name: &str, file: &Path, dir: &Path, text: &str) -> Result<Cas
         max_stack: raw.max_stack,
         min_samples: raw.min_samples.unwrap_or(DEFAULT_MIN_SAMPLES),
         expect,
+        python,
     })
 }
 
@@ -424,6 +433,7 @@ pub(crate) mod tests_support {
             max_stack: None,
             min_samples: 1,
             expect: Expectations::default(),
+            python: PythonRules::default(),
         }
     }
 }

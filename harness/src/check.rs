@@ -182,7 +182,7 @@ fn run_one(
     let interpreter = &binaries[&variant.build()];
     let request = run::Request {
         case,
-        variant,
+        variant: Some(variant),
         interpreter,
         perf,
         keep: false,

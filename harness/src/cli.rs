@@ -1,9 +1,11 @@
-//! The command line: `check`, `list`, `run`, `doctor`, and what each prints.
+//! The command line: `check`, `list`, `run`, `doctor`, `conformance`, and
+//! what each prints (the `--python` forms live in [`crate::python`]).
 
 use crate::cases::{Case, Variant};
 use crate::check::{self, Options};
+use crate::python::conformance::{self, Format};
 use crate::run::{self, Request};
-use crate::{doctor, expect, normalize, tree, Status};
+use crate::{doctor, expect, normalize, python, tree, Status};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
@@ -26,9 +28,17 @@ pub struct Cli {
 pub enum Command {
     /// Build minipy, run every case under perf, compare with the snapshots.
     /// Exit 0 all passed, 1 a case failed, 2 the check cannot run here.
+    ///
+    /// With --python: run the cases on that Python instead (no minipy
+    /// build); each is same / known deviation / differs / not supported /
+    /// skipped. Exit 2 when the Python is not found.
     Check {
         /// Only these cases.
         cases: Vec<String>,
+        /// A Python to judge (path, or name looked up in PATH and pyenv),
+        /// e.g. python3.12; repeatable.
+        #[arg(long = "python", value_name = "PATH_OR_NAME")]
+        pythons: Vec<String>,
         /// Use the interpreters already in target/harness instead of building.
         #[arg(long)]
         no_build: bool,
@@ -55,7 +65,30 @@ pub enum Command {
         min_percent: f64,
     },
     /// Is perf usable here, and do the builds keep frame pointers?
-    Doctor,
+    ///
+    /// With --python: will perf show that Python's functions, with which
+    /// flags, and if not, what to do; answered from probe runs under perf.
+    Doctor {
+        #[arg(long = "python", value_name = "PATH_OR_NAME")]
+        python: Option<String>,
+    },
+    /// Every case on every interpreter (minipy variants and each --python,
+    /// by default the CPython 3.12+ found in pyenv and PATH), in one table.
+    /// Exit 0 nothing differs, 1 something differs, 2 cannot run here.
+    Conformance {
+        /// Only these cases.
+        cases: Vec<String>,
+        #[arg(long = "python", value_name = "PATH_OR_NAME")]
+        pythons: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Use the minipy builds already in target/harness.
+        #[arg(long)]
+        no_build: bool,
+        /// Runs at the same time.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+    },
 }
 
 fn parse_variant(text: &str) -> Result<Variant, String> {
@@ -144,7 +177,7 @@ fn run_case(
     let perf = Path::new("perf");
     let request = Request {
         case: &case,
-        variant,
+        variant: Some(variant),
         interpreter: &binaries[&variant.build()],
         perf,
         keep: true,
@@ -242,9 +275,16 @@ pub fn run(cli: Cli) -> Status {
     match cli.command {
         Command::Check {
             cases,
+            pythons,
+            jobs,
+            ..
+        } if !pythons.is_empty() => python::check::check(&root, &cases, &pythons, jobs),
+        Command::Check {
+            cases,
             no_build,
             jobs,
             repeat,
+            ..
         } => check::check(
             &root,
             &Options {
@@ -261,7 +301,26 @@ pub fn run(cli: Cli) -> Status {
             no_build,
             min_percent,
         } => run_case(&root, &case, variant, !no_build, min_percent),
-        Command::Doctor => doctor(&root),
+        Command::Doctor { python: None } => doctor(&root),
+        Command::Doctor {
+            python: Some(given),
+        } => python::doctor::run(&root, &given),
+        Command::Conformance {
+            cases,
+            pythons,
+            format,
+            no_build,
+            jobs,
+        } => conformance::conformance(
+            &root,
+            &conformance::Options {
+                cases,
+                pythons,
+                format,
+                build: !no_build,
+                jobs,
+            },
+        ),
     }
 }
 
@@ -288,6 +347,33 @@ mod tests {
         assert!(
             err.contains("unknown variant `go` (one of c, rust, nofp-c, nofp-rust)"),
             "{err}"
+        );
+        let cli = Cli::try_parse_from([
+            "harness",
+            "check",
+            "seed_xperf",
+            "--python",
+            "python3.12",
+            "--python",
+            "/x/python",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Check { ref pythons, ref cases, .. }
+                if pythons == &["python3.12", "/x/python"] && cases == &["seed_xperf"]
+        ));
+        let cli = Cli::try_parse_from(["harness", "conformance", "--format", "json"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Conformance {
+                format: Format::Json,
+                ..
+            }
+        ));
+        let cli = Cli::try_parse_from(["harness", "doctor", "--python", "python3.13"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Doctor { python: Some(ref p) } if p == "python3.13")
         );
     }
 

@@ -27,7 +27,9 @@
 //! back and checked), [`normalize`] (run → observation), [`render`]
 //! (observation → snapshot text), [`snapshot`] (insta), [`expect`]
 //! (explicit expectations), [`report`] and [`tree`] (what is printed),
-//! [`check`] (orchestration), [`doctor`], [`cli`].
+//! [`check`] (orchestration), [`doctor`], [`cli`]; [`python`]: CPython (or
+//! another Python) as an interpreter under test (`check --python`, `doctor
+//! --python`, `conformance`).
 //!
 //! Dependencies, and why:
 //! - `clap`: the command line and its help.
@@ -49,6 +51,7 @@
 //!   `trampoline-api`: the perf map and jitdump paths and the map line
 //!   format; `jitdump`: reads the dumps back (and decodes their unwind
 //!   info) with byte offsets in every error.
+//! - `serde_json`: `harness conformance --format json`.
 
 pub mod build;
 pub mod cases;
@@ -58,6 +61,7 @@ pub mod doctor;
 pub mod dump;
 pub mod expect;
 pub mod normalize;
+pub mod python;
 pub mod render;
 pub mod report;
 pub mod run;

@@ -91,8 +91,10 @@ impl RunError {
 #[derive(Clone, Copy, Debug)]
 pub struct Request<'a> {
     pub case: &'a Case,
-    pub variant: Variant,
-    /// The minipy binary of the variant's build.
+    /// The minipy variant; `None` for an interpreter we did not write
+    /// (CPython), which gets no `MINIPY_TRAMPOLINE`.
+    pub variant: Option<Variant>,
+    /// The minipy binary of the variant's build, or the other interpreter.
     pub interpreter: &'a Path,
     pub perf: &'a Path,
     /// Leave the folder (perf.data, perf.jit.data) and the files in /tmp in
@@ -145,7 +147,11 @@ pub fn run(req: &Request) -> Result<Finished, RunError> {
         }
     }
     let folder = tempfile::Builder::new()
-        .prefix(&format!("harness-{}-{}-", req.case.name, req.variant))
+        .prefix(&format!(
+            "harness-{}-{}-",
+            req.case.name,
+            req.variant.map_or("python".to_string(), |v| v.to_string())
+        ))
         .tempdir()
         .map_err(|e| failed("cannot create a temporary folder", e))?;
     let workdir = folder.path().to_path_buf();

@@ -45,10 +45,12 @@ pub(super) fn environment(req: &Request) -> BTreeMap<String, String> {
     let mut env: BTreeMap<String, String> = std::env::vars()
         .filter(|(k, _)| !SCRUBBED_PREFIXES.iter().any(|p| k.starts_with(p)))
         .collect();
-    env.insert(
-        "MINIPY_TRAMPOLINE".into(),
-        req.variant.trampoline().name().into(),
-    );
+    if let Some(variant) = req.variant {
+        env.insert(
+            "MINIPY_TRAMPOLINE".into(),
+            variant.trampoline().name().into(),
+        );
+    }
     env.extend(req.case.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     env
 }
@@ -142,7 +144,7 @@ mod tests {
         let case = case("demo", &["-X", "perf"], &["10"]);
         let req = Request {
             case: &case,
-            variant: Variant::Rust,
+            variant: Some(Variant::Rust),
             interpreter: Path::new("/b/minipy"),
             perf: Path::new("perf"),
             keep: false,
@@ -161,6 +163,11 @@ mod tests {
         let env = environment(&req);
         assert_eq!(env["MINIPY_TRAMPOLINE"], "rust");
         assert_eq!(env["PYTHONPERFSUPPORT"], "1");
+        let python = Request {
+            variant: None,
+            ..req
+        };
+        assert!(!environment(&python).contains_key("MINIPY_TRAMPOLINE"));
         let mut jit = case.clone();
         jit.unwind = Unwind::Jit;
         let req = Request { case: &jit, ..req };
