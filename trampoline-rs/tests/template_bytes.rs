@@ -7,7 +7,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use trampoline_api::conformance::MapWatch;
+use trampoline_api::{Options, Stub, Trampolines};
+use trampoline_c::CTrampolines;
 use trampoline_rs::encode::{aarch64, x86_64};
+use trampoline_rs::RustTrampolines;
 
 fn hex(bytes: &[u8]) -> String {
     bytes
@@ -83,4 +87,22 @@ fn x86_64_encoder_matches_the_c_template() {
         "the Rust encoder's x86_64 stub (endbr64: {with_endbr64}) differs from {}",
         c_template("trampoline_x86_64.S").display()
     );
+}
+
+#[test]
+fn both_implementations_hand_out_the_same_stub_bytes() {
+    if trampoline_c::built_with_cet() {
+        println!("skipped: the C library was built for CET (endbr64 first); Rust never is");
+        return;
+    }
+    let _map = MapWatch::this_process();
+    let rust = RustTrampolines::create(Options::default()).expect("Rust set");
+    let c = CTrampolines::create(Options::default()).expect("C set");
+    // SAFETY: both stubs stay mapped while their sets live.
+    let code = |stub: Stub| {
+        unsafe { std::slice::from_raw_parts(stub.addr() as *const u8, stub.size()) }.to_vec()
+    };
+    let rust_stub = code(rust.compile("py::from_rust").expect("compile"));
+    let c_stub = code(c.compile("py::from_c").expect("compile"));
+    assert_eq!(hex(&rust_stub), hex(&c_stub), "the running stubs differ");
 }

@@ -8,12 +8,12 @@ pub mod x86_64;
 use jitdump::FrameRecordStub;
 use trampoline_api::Error;
 
-/// Whether the x86_64 stub starts with `endbr64`. It is a no-op on CPUs and
-/// kernels without CET indirect-branch tracking and the landing pad a stub
-/// reached by an indirect call needs where IBT is enforced; with it the stub
-/// is 12 bytes and still fits one 16-byte slot, so there is no reason to leave
-/// it out.
-pub const X86_64_ENDBR64: bool = true;
+/// Whether the x86_64 stub starts with `endbr64`. SPEC §2 wants it only in a
+/// build for CET: indirect-branch tracking is enabled for a process only when
+/// every object in it is marked for IBT, and stable Rust cannot build such
+/// objects, so no branch into a stub is ever checked. Leaving it out keeps the
+/// stub 8 bytes, the bytes of the C template built without CET.
+pub const X86_64_ENDBR64: bool = false;
 
 /// What one slot of an arena holds: the stub, then `filler` repeated to the
 /// end of the slot (an instruction that traps, so a stray jump into the
