@@ -645,25 +645,19 @@ impl Parser {
 
     /// `a, b` as a tuple, or a single expression.
     fn expr_list(&mut self) -> PResult<Expr> {
-        let (line, col) = (self.tok().line, self.tok().col);
-        let first = self.test()?;
-        if !self.at_op(",") {
-            return Ok(first);
-        }
-        let mut items = vec![first];
-        while self.eat_op(",") {
-            if self.at_expr_end() {
-                break;
-            }
-            items.push(self.test()?);
-        }
-        Ok(self.mk(line, col, ExprKind::Tuple(items)))
+        self.comma_list(Self::test)
     }
 
     /// Like `expr_list` but items may be starred (`a, *b = ...`).
     fn star_expr_list(&mut self) -> PResult<Expr> {
+        self.comma_list(Self::star_or_test)
+    }
+
+    /// Items parsed by `item`, separated by commas: a tuple when there is a
+    /// comma (a trailing one included), else the single item.
+    fn comma_list(&mut self, item: fn(&mut Self) -> PResult<Expr>) -> PResult<Expr> {
         let (line, col) = (self.tok().line, self.tok().col);
-        let first = self.star_or_test()?;
+        let first = item(self)?;
         if !self.at_op(",") {
             return Ok(first);
         }
@@ -672,7 +666,7 @@ impl Parser {
             if self.at_expr_end() {
                 break;
             }
-            items.push(self.star_or_test()?);
+            items.push(item(self)?);
         }
         Ok(self.mk(line, col, ExprKind::Tuple(items)))
     }
