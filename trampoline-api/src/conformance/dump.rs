@@ -8,14 +8,14 @@
 //! unwind data is decoded with its `gimli`-based `decode_rows` and compared
 //! with the rules SPEC §2's instruction sequences imply, written out here.
 
-use super::fork_gated;
+use super::{compile, create, fork_gated, refuses_symlink_at, TestFile};
 use crate::{jit_dump_path, Backend, Options, Stub, Trampolines};
 use jitdump::unwind::dwarf_reg::*;
 use jitdump::unwind::layout::perf_mapping_len;
 use jitdump::unwind::{Cfa, Rule};
 use jitdump::{CodeLoad, Dump, RecordBody, UnwindingInfo};
 use std::ffi::c_void;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// Expands to the jitdump tests as `#[test]`s for the implementation `$imp`,
@@ -64,18 +64,15 @@ macro_rules! jitdump_conformance_tests {
 }
 
 /// A process's dump, watched from the start of a test: removed on drop if
-/// the test created it (a stale dump of a dead process with our pid stays).
+/// the test created it.
 pub struct DumpWatch {
-    path: PathBuf,
-    existed: bool,
+    file: TestFile,
 }
 
 impl DumpWatch {
     pub fn for_pid(pid: u32) -> DumpWatch {
-        let path = jit_dump_path(pid);
         DumpWatch {
-            existed: std::fs::symlink_metadata(&path).is_ok(),
-            path,
+            file: TestFile::new(jit_dump_path(pid)),
         }
     }
 
@@ -84,22 +81,13 @@ impl DumpWatch {
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
     /// The dump, which must parse whole.
     pub fn dump(&self) -> Dump {
-        let bytes = std::fs::read(&self.path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", self.path.display()));
-        jitdump::parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", self.path.display()))
-    }
-}
-
-impl Drop for DumpWatch {
-    fn drop(&mut self) {
-        if !self.existed {
-            let _ = std::fs::remove_file(&self.path);
-        }
+        jitdump::parse(&self.file.read())
+            .unwrap_or_else(|e| panic!("{}: {e}", self.path().display()))
     }
 }
 
@@ -108,15 +96,6 @@ fn jit_options(persist_after_fork: bool) -> Options {
         backend: Backend::JitDump,
         persist_after_fork,
     }
-}
-
-fn create<T: Trampolines>(options: Options) -> T {
-    T::create(options).unwrap_or_else(|e| panic!("create with the jitdump backend failed: {e}"))
-}
-
-fn compile<T: Trampolines + ?Sized>(set: &T, name: &str) -> Stub {
-    set.compile(name)
-        .unwrap_or_else(|e| panic!("compile({name:?}) failed: {e}"))
 }
 
 fn current_tid() -> u32 {
@@ -492,31 +471,7 @@ pub fn fork_child_writes_its_own_dump<T: Trampolines>(persist: bool) {
 
 /// A symlink at the dump path is refused and its target untouched.
 pub fn symlink_at_dump_path_is_refused<T: Trampolines>() {
-    let path = jit_dump_path(std::process::id());
-    assert!(
-        std::fs::symlink_metadata(&path).is_err(),
-        "{} already exists",
-        path.display()
-    );
-    let target = std::env::temp_dir().join(format!(
-        "trampoline-dump-symlink-target-{}",
-        std::process::id()
-    ));
-    std::fs::write(&target, "precious\n").unwrap();
-    std::os::unix::fs::symlink(&target, &path).unwrap();
-    let result = T::create(jit_options(false));
-    let _ = std::fs::remove_file(&path);
-    let content = std::fs::read_to_string(&target).unwrap();
-    let _ = std::fs::remove_file(&target);
-    match result {
-        Err(crate::Error::Symlink { path: p }) => assert_eq!(p, path),
-        Err(other) => panic!("expected a symlink error, got: {other}"),
-        Ok(_) => panic!("a symlink at the dump path was accepted"),
-    }
-    assert_eq!(
-        content, "precious\n",
-        "the symlink's target was written or truncated"
-    );
+    refuses_symlink_at::<T>(jit_options(false), jit_dump_path(std::process::id()));
 }
 
 /// `write_entry` adds a code load (no unwind info) of the bytes at the
