@@ -4,19 +4,19 @@
 //! reported as `<file>:<line>: <what is wrong>` before anything runs, so a
 //! typo cannot silently turn an expectation off.
 //!
-//! Submodules: [`variant`] (unwinding, builds, variants), [`pattern`]
-//! (stack patterns), [`expectations`] (the `[expect]` table), [`python`]
-//! (the `[python]` table: the case on a Python we did not write).
+//! Submodules: [`variant`] (unwinding and minipy's variants), [`pattern`]
+//! (stack patterns), [`expectations`] (the `[expect]` table), [`rules`]
+//! (the `[python]` table: the case on a runtime we did not write).
 
 mod expectations;
 mod pattern;
-pub mod python;
+mod rules;
 mod variant;
 
 pub use expectations::Expectations;
-pub use pattern::StackPattern;
-pub use python::{Deviation, PythonRules};
-pub use variant::{Build, Trampoline, Unwind, Variant};
+pub use pattern::{fold_stack, StackPattern, MAX_REPEAT};
+pub use rules::{Deviation, Rules};
+pub use variant::{Unwind, Variant};
 
 use expectations::ExpectFile;
 use serde::Deserialize;
@@ -24,6 +24,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use toml::Spanned;
 
 /// One case, validated.
@@ -44,29 +45,35 @@ pub struct Case {
     pub variants: Vec<Variant>,
     pub per_arch_snapshot: bool,
     /// Native frames per sample the case needs under fp unwinding, when more
-    /// than perf's default 127 (`kernel.perf_event_max_stack` must allow it).
+    /// than perf's default 127; the case is skipped (with the `sysctl` that
+    /// enables it) where `kernel.perf_event_max_stack` is lower.
     pub max_stack: Option<usize>,
-    /// Fewer samples than this (over all processes) fail the case.
+    /// Fewer samples than this (over all processes, over the runs of one
+    /// judgement) cannot be judged.
     pub min_samples: usize,
+    /// How long one run may take before it is killed with its workload.
+    pub timeout: Duration,
     pub expect: Expectations,
-    /// How the case runs on CPython (`[python]`).
-    pub python: PythonRules,
+    /// How the case runs on a runtime of another family, by the name of its
+    /// table (`python` for `[python]`).
+    pub rules: BTreeMap<&'static str, Rules>,
 }
 
 impl Case {
-    /// The command line as the case gives it, with the interpreter as
-    /// `minipy`.
-    pub fn command_line(&self) -> Vec<String> {
-        let mut line = vec!["minipy".to_string()];
-        line.extend(self.interpreter_args.iter().cloned());
-        line.push(self.script_name.clone());
-        line.extend(self.args.iter().cloned());
-        line
+    /// The script and its arguments, after the interpreter's own options.
+    pub fn script_line(&self) -> Vec<String> {
+        std::iter::once(self.script_name.clone())
+            .chain(self.args.iter().cloned())
+            .collect()
     }
 }
 
-/// Default for `min_samples`: about 20 ms of work at 9999 Hz.
-pub const DEFAULT_MIN_SAMPLES: usize = 200;
+/// Default for `min_samples`: about 0.1 s of work at 9999 Hz, enough that a
+/// share of 1% (absent below it, see [`crate::judge`]) is 10 samples.
+pub const DEFAULT_MIN_SAMPLES: usize = 1000;
+
+/// Default for `timeout`, in seconds: the cases take well under a second.
+pub const DEFAULT_TIMEOUT: u64 = 120;
 
 /// A problem in a case file, at a line.
 /// Shown as `<file>:<line>: <message>`, or `<file>: <message>` when the
@@ -107,10 +114,11 @@ struct CaseFile {
     per_arch_snapshot: bool,
     max_stack: Option<usize>,
     min_samples: Option<usize>,
+    timeout: Option<Spanned<u64>>,
     #[serde(default)]
     expect: ExpectFile,
     #[serde(default)]
-    python: python::PythonFile,
+    python: rules::RulesFile,
 }
 
 fn line_of(text: &str, span: Option<Range<usize>>) -> usize {
@@ -157,7 +165,20 @@ pub fn parse_case(name: &str, file: &Path, dir: &Path, text: &str) -> Result<Cas
     let pattern =
         |s: Spanned<String>| StackPattern::parse(s.get_ref()).map_err(|m| error(Some(s.span()), m));
     let expect = raw.expect.into_expectations(pattern)?;
-    let python = raw.python.into_rules(error, pattern)?;
+    let timeout = match raw.timeout {
+        Some(t) if *t.get_ref() == 0 => {
+            return Err(error(
+                Some(t.span()),
+                "`timeout` is in seconds and must be at least 1".into(),
+            ))
+        }
+        Some(t) => t.into_inner(),
+        None => DEFAULT_TIMEOUT,
+    };
+    let mut rules = BTreeMap::new();
+    if let Some(python) = raw.python.into_rules("python", error, pattern)? {
+        rules.insert("python", python);
+    }
 
     Ok(Case {
         name: name.to_string(),
@@ -173,8 +194,9 @@ pub fn parse_case(name: &str, file: &Path, dir: &Path, text: &str) -> Result<Cas
         per_arch_snapshot: raw.per_arch_snapshot,
         max_stack: raw.max_stack,
         min_samples: raw.min_samples.unwrap_or(DEFAULT_MIN_SAMPLES),
+        timeout: Duration::from_secs(timeout),
         expect,
-        python,
+        rules,
     })
 }
 
@@ -198,7 +220,8 @@ pub fn load_all(root: &Path) -> Result<Vec<Case>, CaseError> {
         message: e.to_string(),
     };
     let mut names = Vec::new();
-    for entry in std::fs::read_dir(&cases_dir).map_err(|e| io_error(Path::new("cases"), e))? {
+    let entries = std::fs::read_dir(&cases_dir).map_err(|e| io_error(Path::new("cases"), e))?;
+    for entry in entries {
         let entry = entry.map_err(|e| io_error(Path::new("cases"), e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if entry.path().is_dir() && name != SCRIPTS_DIR {
@@ -206,6 +229,14 @@ pub fn load_all(root: &Path) -> Result<Vec<Case>, CaseError> {
         }
     }
     names.sort();
+    if names.is_empty() {
+        return Err(CaseError {
+            file: PathBuf::from("cases"),
+            line: 0,
+            message: "no cases: each case is a folder with a case.toml (see cases/README.md)"
+                .into(),
+        });
+    }
     let mut cases = Vec::new();
     for name in names {
         let shown = Path::new("cases").join(&name).join("case.toml");
@@ -258,6 +289,7 @@ unwind = "dwarf"
 variants = ["c", "nofp-rust"]
 min_samples = 50
 max_stack = 512
+timeout = 5
 
 [expect]
 exit = 1
@@ -275,15 +307,14 @@ dump_valid = true
     fn a_good_file_gives_every_field() {
         let case = parse(GOOD).unwrap();
         assert_eq!(case.name, "demo");
-        assert_eq!(
-            case.command_line(),
-            ["minipy", "-X", "perf", "work.py", "1000"]
-        );
+        assert_eq!(case.interpreter_args, ["-X", "perf"]);
+        assert_eq!(case.script_line(), ["work.py", "1000"]);
         assert_eq!(case.env["PYTHONPERFSUPPORT"], "1");
         assert_eq!(case.unwind, Unwind::Dwarf);
         assert_eq!(case.variants, [Variant::C, Variant::NoFpRust]);
         assert_eq!(case.min_samples, 50);
         assert_eq!(case.max_stack, Some(512));
+        assert_eq!(case.timeout, Duration::from_secs(5));
         assert_eq!(case.expect.exit, 1);
         assert_eq!(case.expect.stacks[0].0, ["<module>", "baz", "bar", "foo"]);
         assert_eq!(case.expect.stacks[1].0, ["<module>", "rec", "rec", "rec"]);
@@ -373,6 +404,15 @@ dump_valid = true
     }
 
     #[test]
+    fn a_zero_timeout_is_refused() {
+        let err = error_of("description = \"d\"\nscript = \"work.py\"\ntimeout = 0\n");
+        assert_eq!(
+            err,
+            "cases/demo/case.toml:3: `timeout` is in seconds and must be at least 1"
+        );
+    }
+
+    #[test]
     fn empty_variants_are_refused() {
         let err = error_of("description = \"d\"\nscript = \"work.py\"\nvariants = []\n");
         assert_eq!(
@@ -384,6 +424,12 @@ dump_valid = true
     #[test]
     fn load_all_skips_scripts_and_sorts() {
         let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("cases/scripts")).unwrap();
+        let err = load_all(root.path()).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "cases: no cases: each case is a folder with a case.toml (see cases/README.md)"
+        );
         for name in ["b", "a", "scripts"] {
             std::fs::create_dir_all(root.path().join("cases").join(name)).unwrap();
         }
@@ -432,8 +478,9 @@ pub(crate) mod tests_support {
             per_arch_snapshot: false,
             max_stack: None,
             min_samples: 1,
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT),
             expect: Expectations::default(),
-            python: PythonRules::default(),
+            rules: BTreeMap::new(),
         }
     }
 }

@@ -1,11 +1,8 @@
-//! The command line: `check`, `list`, `run`, `doctor`, `conformance`, and
-//! what each prints (the `--python` forms live in [`crate::python`]).
+//! The command line: parsed by clap, dispatched to [`crate::commands`].
 
-use crate::cases::{Case, Variant};
-use crate::check::{self, Options};
-use crate::python::conformance::{self, Format};
-use crate::run::{self, Request};
-use crate::{doctor, expect, normalize, python, tree, Status};
+use crate::cases::Variant;
+use crate::commands::{self, check, conformance};
+use crate::error::{Error, Status};
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
@@ -45,7 +42,8 @@ pub enum Command {
         /// Runs at the same time.
         #[arg(long, default_value_t = 2)]
         jobs: usize,
-        /// Run every case and variant this many times; all runs must agree.
+        /// Judge every case and variant this many times; the end lists those
+        /// that did not pass every time (a flake detector).
         #[arg(long, default_value_t = 1)]
         repeat: usize,
     },
@@ -56,7 +54,7 @@ pub enum Command {
     Run {
         case: String,
         /// c, rust, nofp-c or nofp-rust (default: the case's first).
-        #[arg(long, value_parser = parse_variant)]
+        #[arg(long, value_parser = Variant::parse)]
         variant: Option<Variant>,
         #[arg(long)]
         no_build: bool,
@@ -80,8 +78,8 @@ pub enum Command {
         cases: Vec<String>,
         #[arg(long = "python", value_name = "PATH_OR_NAME")]
         pythons: Vec<String>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = conformance::Format::Text)]
+        format: conformance::Format,
         /// Use the minipy builds already in target/harness.
         #[arg(long)]
         no_build: bool,
@@ -89,16 +87,6 @@ pub enum Command {
         #[arg(long, default_value_t = 2)]
         jobs: usize,
     },
-}
-
-fn parse_variant(text: &str) -> Result<Variant, String> {
-    Variant::ALL
-        .into_iter()
-        .find(|v| v.name() == text)
-        .ok_or_else(|| {
-            let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
-            format!("unknown variant `{text}` (one of {})", names.join(", "))
-        })
 }
 
 /// The project root: the first folder upwards with `cases/` and
@@ -111,164 +99,8 @@ pub fn find_root(start: &Path) -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
-fn list(root: &Path) -> Status {
-    match check::select(root, &[]) {
-        Ok(cases) => {
-            for case in &cases {
-                let variants: Vec<&str> = case.variants.iter().map(|v| v.name()).collect();
-                println!(
-                    "{:<28} {:<5} {:<22} {}",
-                    case.name,
-                    case.unwind.name(),
-                    variants.join(","),
-                    case.description
-                );
-            }
-            Status::Passed
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            Status::Environment
-        }
-    }
-}
-
-fn describe(case: &Case, variant: Variant) -> String {
-    let env: Vec<String> = case.env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
-    format!(
-        "{} [{variant}]: {}{} (unwind {})",
-        case.name,
-        env.concat(),
-        case.command_line().join(" "),
-        case.unwind.name()
-    )
-}
-
-fn run_case(
-    root: &Path,
-    name: &str,
-    variant: Option<Variant>,
-    build: bool,
-    min_percent: f64,
-) -> Status {
-    let case = match check::select(root, &[name.to_string()]) {
-        Ok(mut cases) => cases.remove(0),
-        Err(e) => {
-            eprintln!("{e}");
-            return Status::Environment;
-        }
-    };
-    let variant = variant.unwrap_or(case.variants[0]);
-    let binaries = match check::interpreters(
-        root,
-        std::slice::from_ref(&Case {
-            variants: vec![variant],
-            ..case.clone()
-        }),
-        build,
-        |s| println!("{s}"),
-    ) {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("{e}");
-            return Status::Environment;
-        }
-    };
-    let perf = Path::new("perf");
-    let request = Request {
-        case: &case,
-        variant: Some(variant),
-        interpreter: &binaries[&variant.build()],
-        perf,
-        keep: true,
-    };
-    let finished = match run::run(&request) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("{}: {e}", case.name);
-            return if e.is_environment() {
-                Status::Environment
-            } else {
-                Status::Failed
-            };
-        }
-    };
-    let obs = normalize::observe(&finished.raw);
-    println!("{}", describe(&case, variant));
-    println!("exit {}; {} samples", obs.exit, obs.total_samples);
-    for (name, text) in [("stdout", &obs.stdout), ("stderr", &obs.stderr)] {
-        for line in text.lines().take(10) {
-            println!("{name}: {line}");
-        }
-    }
-    let pids = finished.raw.profile.processes();
-    for (i, process) in obs.processes.iter().enumerate() {
-        let pid = pids.get(i).map_or(String::new(), |p| format!(", pid {p}"));
-        println!(
-            "\nprocess {}{pid}: {}",
-            i + 1,
-            tree::render(process, min_percent)
-        );
-    }
-    let failures = expect::check(&case, &obs);
-    if failures.is_empty() {
-        println!("expectations: all met");
-    } else {
-        println!("expectations: {}", failures.join("; "));
-    }
-    println!(
-        "\n{} kept at {}",
-        file_name(&finished.perf_data),
-        finished.perf_data.display()
-    );
-    for file in &finished.kept_files {
-        println!("kept {} ({})", file.display(), why_kept(file));
-    }
-    println!(
-        "explore: perf report -i {} --stdio --no-children",
-        finished.perf_data.display()
-    );
-    let mut cleanup = vec![finished.raw.workdir.display().to_string()];
-    cleanup.extend(finished.kept_files.iter().map(|m| m.display().to_string()));
-    println!("clean up: rm -r {}", cleanup.join(" "));
-    if failures.is_empty() {
-        Status::Passed
-    } else {
-        Status::Failed
-    }
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or(String::new(), |n| n.to_string_lossy().into_owned())
-}
-
-/// Why `harness run` leaves a file of /tmp in place.
-fn why_kept(file: &Path) -> &'static str {
-    let name = file_name(file);
-    if name.ends_with(".map") {
-        "perf report reads the names of perf-map stubs from there"
-    } else if name.ends_with(".dump") {
-        "perf inject --jit reads it"
-    } else {
-        "perf report reads the jitted code from there"
-    }
-}
-
-fn doctor(root: &Path) -> Status {
-    let findings = doctor::diagnose(root, Path::new("perf"));
-    for finding in &findings {
-        println!("{finding}");
-    }
-    if findings.iter().all(|f| f.ok) {
-        Status::Passed
-    } else {
-        Status::Failed
-    }
-}
-
 /// Runs the parsed command line.
-pub fn run(cli: Cli) -> Status {
+pub fn run(cli: Cli) -> Result<Status, Error> {
     let root = cli
         .root
         .unwrap_or_else(|| find_root(&std::env::current_dir().unwrap_or_default()));
@@ -278,7 +110,7 @@ pub fn run(cli: Cli) -> Status {
             pythons,
             jobs,
             ..
-        } if !pythons.is_empty() => python::check::check(&root, &cases, &pythons, jobs),
+        } if !pythons.is_empty() => conformance::check_pythons(&root, &cases, &pythons, jobs),
         Command::Check {
             cases,
             no_build,
@@ -287,24 +119,21 @@ pub fn run(cli: Cli) -> Status {
             ..
         } => check::check(
             &root,
-            &Options {
+            &check::Options {
                 cases,
                 jobs,
                 repeat,
                 build: !no_build,
             },
         ),
-        Command::List => list(&root),
+        Command::List => commands::list::list(&root),
         Command::Run {
             case,
             variant,
             no_build,
             min_percent,
-        } => run_case(&root, &case, variant, !no_build, min_percent),
-        Command::Doctor { python: None } => doctor(&root),
-        Command::Doctor {
-            python: Some(given),
-        } => python::doctor::run(&root, &given),
+        } => commands::run::run(&root, &case, variant, !no_build, min_percent),
+        Command::Doctor { python } => commands::doctor::doctor(&root, python.as_deref()),
         Command::Conformance {
             cases,
             pythons,
@@ -367,7 +196,7 @@ mod tests {
         assert!(matches!(
             cli.command,
             Command::Conformance {
-                format: Format::Json,
+                format: conformance::Format::Json,
                 ..
             }
         ));

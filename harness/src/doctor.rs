@@ -1,13 +1,13 @@
 //! `harness doctor`: can this machine run the check, and do the built
 //! interpreters really keep (or, for the control, drop) frame pointers?
 //! Each finding is one `ok` / `problem` line with the fix. [`jit`] checks
-//! that perf can run the jitdump workflow.
+//! that perf can run the jitdump workflow; [`python`] answers `doctor
+//! --python` from probe runs.
 
 pub mod jit;
+pub mod python;
 
-use crate::build;
-use crate::cases::Build;
-use crate::run::RunError;
+use crate::runtime::minipy::Build;
 use regex::Regex;
 use std::fmt;
 use std::path::Path;
@@ -51,27 +51,6 @@ fn problem(topic: &'static str, detail: String, fix: &str) -> Finding {
     }
 }
 
-/// A shell busy loop of a few tens of milliseconds: something to sample.
-const BUSY_LOOP: &str = "i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done";
-
-/// Records a short busy loop with the check's event and unwinding and
-/// returns the number of samples; the errors say how to fix perf.
-pub fn probe_sampling(perf: &Path) -> Result<usize, RunError> {
-    let dir = tempfile::Builder::new()
-        .prefix("harness-probe-")
-        .tempdir()
-        .map_err(|e| RunError::Failed(format!("cannot create a temporary folder: {e}")))?;
-    let data = dir.path().join("probe.data");
-    // A build-id cache of its own, so probing leaves nothing in ~/.debug.
-    let perf = perf_script::Perf::new(perf).with_buildid_dir(dir.path().join("buildid"));
-    perf.record(&data, &["-g"], &["sh", "-c", BUSY_LOOP])?;
-    let samples = perf.script(&data)?;
-    if samples.is_empty() {
-        return Err(RunError::NoSamples);
-    }
-    Ok(samples.len())
-}
-
 fn read_proc(path: &str) -> Option<String> {
     std::fs::read_to_string(path)
         .ok()
@@ -88,25 +67,40 @@ fn is_root() -> bool {
 const INSTALL_PERF: &str = "install perf for this kernel: Debian `apt-get install linux-perf`, \
     Ubuntu `apt-get install linux-tools-$(uname -r)`";
 
-const PARANOID_FIX: &str = "sudo sysctl kernel.perf_event_paranoid=1 (or run as root)";
+const PARANOID_FIX: &str = "sudo sysctl -w kernel.perf_event_paranoid=2 (lets users sample their own processes), or run as root";
 
-fn paranoid_finding() -> Finding {
-    match read_proc("/proc/sys/kernel/perf_event_paranoid").and_then(|v| v.parse::<i32>().ok()) {
-        None => problem(
+/// What a `kernel.perf_event_paranoid` level allows a user who is not root.
+pub fn paranoid_allows(level: i32) -> &'static str {
+    match level {
+        i32::MIN..=-1 => "everyone may sample everything",
+        0 => "users may sample their own processes and whole CPUs, kernel included",
+        1 => "users may sample their own processes, user and kernel space",
+        2 => "users may sample their own processes in user space only (the event reads cpu-clock:u), which is all the harness needs",
+        _ => "on kernels with Debian's or Ubuntu's restriction users may not use perf at all; other kernels treat it as 2",
+    }
+}
+
+/// The level in force and what it allows; a problem only when sampling
+/// does not work (`sampled` is the probe's answer).
+fn paranoid_finding(sampled: bool) -> Finding {
+    let Some(level) =
+        read_proc("/proc/sys/kernel/perf_event_paranoid").and_then(|v| v.parse::<i32>().ok())
+    else {
+        return problem(
             "paranoid",
             "cannot read /proc/sys/kernel/perf_event_paranoid".into(),
             "run on Linux with perf events",
-        ),
-        Some(v) if v <= 1 => ok("paranoid", format!("kernel.perf_event_paranoid = {v}")),
-        Some(v) if is_root() => ok(
-            "paranoid",
-            format!("kernel.perf_event_paranoid = {v}, but running as root"),
-        ),
-        Some(v) => problem(
-            "paranoid",
-            format!("kernel.perf_event_paranoid = {v}: user processes may not be sampled"),
-            PARANOID_FIX,
-        ),
+        );
+    };
+    let who = if is_root() {
+        "running as root, which may sample at any level"
+    } else {
+        paranoid_allows(level)
+    };
+    let detail = format!("kernel.perf_event_paranoid = {level}: {who}");
+    match sampled || is_root() {
+        true => ok("paranoid", detail),
+        false => problem("paranoid", detail, PARANOID_FIX),
     }
 }
 
@@ -114,17 +108,17 @@ fn max_stack_finding(root: &Path) -> Finding {
     let needed = crate::cases::load_all(root)
         .ok()
         .and_then(|cases| cases.iter().filter_map(|c| c.max_stack).max());
-    match (crate::run::kernel_max_stack(), needed) {
+    match (crate::session::kernel_max_stack(), needed) {
         (None, _) => {
             let what = "cannot read kernel.perf_event_max_stack".to_string();
             problem("max stack", what, "run on Linux with perf events")
         }
-        (Some(actual), Some(needed)) if actual < needed => problem(
+        (Some(actual), Some(needed)) if actual < needed => ok(
             "max stack",
             format!(
-                "kernel.perf_event_max_stack = {actual}, a case needs {needed} frames per sample"
+                "kernel.perf_event_max_stack = {actual}: the cases that need {needed} frames per sample are skipped \
+                 (`sudo sysctl -w kernel.perf_event_max_stack={needed}` runs them)"
             ),
-            &format!("sudo sysctl -w kernel.perf_event_max_stack={needed}"),
         ),
         (Some(actual), _) => ok(
             "max stack",
@@ -204,7 +198,7 @@ pub fn first_instructions(disassembly: &str, n: usize) -> String {
 }
 
 fn frame_pointer_finding(root: &Path, build: Build) -> Finding {
-    let binary = build::binary(root, build);
+    let binary = build.binary(root);
     let topic = match build {
         Build::Fp => "fp build",
         Build::NoFp => "nofp build",
@@ -298,9 +292,10 @@ pub fn diagnose(root: &Path, perf: &Path) -> Vec<Finding> {
             false
         }
     };
-    findings.push(paranoid_finding());
-    if perf_ok {
-        findings.push(match probe_sampling(perf) {
+    let sampling = perf_ok.then(|| perf_script::Perf::new(perf).probe());
+    findings.push(paranoid_finding(matches!(sampling, Some(Ok(_)))));
+    if let Some(sampling) = sampling {
+        findings.push(match sampling {
             Ok(n) => ok(
                 "sampling",
                 format!("event cpu-clock at 9999 Hz with -g: {n} samples of a short busy loop"),
@@ -375,9 +370,11 @@ mod tests {
             "{line}"
         );
         assert!(
-            line.ends_with("fix: sudo sysctl kernel.perf_event_paranoid=1 (or run as root)"),
+            line.ends_with("fix: sudo sysctl -w kernel.perf_event_paranoid=2 (lets users sample their own processes), or run as root"),
             "{line}"
         );
+        assert!(paranoid_allows(2).contains("cpu-clock:u"));
+        assert!(paranoid_allows(4).contains("may not use perf at all"));
         assert_eq!(
             ok("architecture", "x86_64".into()).to_string(),
             "ok      architecture    x86_64"

@@ -1,9 +1,15 @@
-//! `harness`: see the library crate for what each command does.
+//! `harness`: see the library crate for what each command does. Every
+//! ending becomes an exit status here, and only here.
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let status = harness::cli::run(harness::cli::Cli::parse());
-    ExitCode::from(status as u8)
+    match harness::cli::run(harness::cli::Cli::parse()) {
+        Ok(status) => status.into(),
+        Err(error) => {
+            eprintln!("{error}");
+            error.status().into()
+        }
+    }
 }

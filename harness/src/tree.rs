@@ -1,7 +1,7 @@
 //! A `perf report`-style call tree of the `py::` frames, callers at the top,
 //! with each node's inclusive share of the process's samples.
 
-use crate::normalize::ProcessObservation;
+use crate::observe::ProcessObservation;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 

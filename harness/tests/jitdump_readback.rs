@@ -4,7 +4,8 @@
 //! the perf map the same script writes with `-X perf`. Cut and corrupted
 //! copies give `<path>: jitdump byte N: …`, never a panic.
 
-use harness::cases::{self, Build};
+use harness::cases;
+use harness::runtime::minipy::Build;
 use jitdump::{Arch, Dump, RecordBody};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -92,7 +93,7 @@ fn check_layout(bytes: &[u8], dump: &Dump, pid: u32) {
         at += encoded.len();
     }
     assert_eq!(at, bytes.len(), "bytes after the last record");
-    assert_eq!(harness::dump::problems(dump, pid), Vec::<String>::new());
+    assert_eq!(jitdump::validate(dump, pid), Vec::<String>::new());
 }
 
 fn check_stub_code(code: &[u8], name: &str) {
@@ -108,7 +109,7 @@ fn check_stub_code(code: &[u8], name: &str) {
 #[test]
 fn minipy_dumps_read_back_with_the_names_and_stubs_the_cases_expect() {
     let root = project_root();
-    let minipy = harness::build::build(root, Build::Fp).unwrap_or_else(|e| panic!("{e:#}"));
+    let minipy = Build::Fp.make(root, true).unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
         root.join("cases/scripts/seed.py"),
@@ -127,7 +128,7 @@ fn minipy_dumps_read_back_with_the_names_and_stubs_the_cases_expect() {
             "perf_jit wrote a map"
         );
         let bytes = std::fs::read(&path).unwrap();
-        let dump = harness::dump::read(&path).unwrap_or_else(|e| panic!("{e}"));
+        let dump = jitdump::read_whole(&path).unwrap_or_else(|e| panic!("{e}"));
         check_layout(&bytes, &dump, pid);
 
         let loads: Vec<_> = dump.code_loads().collect();
@@ -176,7 +177,7 @@ fn minipy_dumps_read_back_with_the_names_and_stubs_the_cases_expect() {
 #[test]
 fn cut_or_corrupted_minipy_dumps_are_errors_with_file_and_byte() {
     let root = project_root();
-    let minipy = harness::build::build(root, Build::Fp).unwrap_or_else(|e| panic!("{e:#}"));
+    let minipy = Build::Fp.make(root, true).unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
         root.join("cases/scripts/seed.py"),
@@ -189,7 +190,7 @@ fn cut_or_corrupted_minipy_dumps_are_errors_with_file_and_byte() {
     let copy = dir.path().join("jit-copy.dump");
     let read = |bytes: &[u8]| {
         std::fs::write(&copy, bytes).unwrap();
-        harness::dump::read(&copy)
+        jitdump::read_whole(&copy)
     };
     let error_at = |offset: usize| format!("{}: jitdump byte {offset}: ", copy.display());
 

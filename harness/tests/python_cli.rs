@@ -23,10 +23,10 @@ fn root() -> &'static str {
 /// Why the test cannot run here, if it cannot: no such CPython, or perf
 /// cannot sample.
 fn unavailable(python: &str) -> Option<String> {
-    if let Err(why) = harness::python::detect::find(python) {
-        return Some(why);
+    if let Err(why) = harness::runtime::cpython::find(python) {
+        return Some(why.to_string());
     }
-    harness::doctor::probe_sampling(Path::new("perf"))
+    perf_script::can_sample(Path::new("perf"))
         .err()
         .map(|e| format!("perf cannot sample here: {e}"))
 }
@@ -75,7 +75,7 @@ fn check_python312_judges_a_dwarf_case_fully_and_an_fp_case_at_the_maps_level() 
     );
     // pyenv's 3.12 has no frame pointers: fp is not supported, but its
     // perf map still equals the snapshot's.
-    let caps = harness::python::detect::find("python3.12")
+    let caps = harness::runtime::cpython::find("python3.12")
         .unwrap()
         .capabilities;
     if caps.frame_pointer_problem().is_some() {

@@ -37,9 +37,11 @@ impl Sample {
 
 fn header_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    // `comm  pid/tid  event:` and, without a call chain, ` ip sym (dso)`.
+    // `comm  pid/tid  event:` and, without a call chain, ` ip sym (dso)`. The
+    // event may carry modifiers: `cpu-clock:u` when perf may sample only
+    // user space (a normal user at kernel.perf_event_paranoid 2).
     RE.get_or_init(|| {
-        Regex::new(r"^(?P<comm>.*?)\s+(?P<pid>\d+)/(?P<tid>\d+)\s+(?P<event>[^\s:]+):(?:\s+(?P<ip>[0-9a-f]+)\s+(?P<sym>.+)\s+\((?P<dso>.*)\))?\s*$")
+        Regex::new(r"^(?P<comm>.*?)\s+(?P<pid>\d+)/(?P<tid>\d+)\s+(?P<event>[^\s:]+(?::[a-zA-Z]+)?):(?:\s+(?P<ip>[0-9a-f]+)\s+(?P<sym>.+)\s+\((?P<dso>.*)\))?\s*$")
             .unwrap()
     })
 }
@@ -183,6 +185,16 @@ my comm  4242/4243  cpu-clock:  ffffffff81000000 do_syscall_64 ([kernel.kallsyms
                 dso: "[kernel.kallsyms]".into()
             }]
         );
+    }
+
+    #[test]
+    fn user_space_events_carry_their_modifier() {
+        let text = "sh  2247/2247  cpu-clock:u: \n\t  544e [unknown] (/usr/bin/dash)\n";
+        let samples = parse(text).unwrap();
+        assert_eq!(samples[0].event, "cpu-clock:u");
+        assert_eq!((samples[0].pid, samples[0].frames.len()), (2247, 1));
+        let chainless = parse("sh 1/1 cpu-clock:uk:  10 f (d)\n").unwrap();
+        assert_eq!(chainless[0].frames[0].sym, "f");
     }
 
     #[test]

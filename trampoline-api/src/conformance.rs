@@ -495,8 +495,14 @@ pub fn check_chain_example_under_perf(example: &Path) {
     let dir = std::env::temp_dir().join(format!("chain-under-perf-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let data = dir.join("perf.data");
-    let recorded = perf_script::record(perf, &data, &["-g"], &[example.to_str().unwrap()]);
-    let samples = recorded.and_then(|_| perf_script::script(perf, &data));
+    let perf = perf_script::Perf::new(perf);
+    let workload = perf_script::Workload::command(&[example.to_str().unwrap()]);
+    let recorded = perf.record(
+        &data,
+        perf_script::CallGraph::Fp { max_stack: None },
+        &workload,
+    );
+    let samples = recorded.and_then(|_| perf.script(&data));
     let _ = std::fs::remove_dir_all(&dir);
     let samples = samples.unwrap_or_else(|e| panic!("{e}"));
     // The example leaves its map for perf script to read; the map is ours to remove.

@@ -242,9 +242,71 @@ impl fmt::Display for MapEntry {
     }
 }
 
+/// A perf map read back: its entries in file order, and every rule of a
+/// well-formed map (contract §3) that the file breaks, one line each.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MapCheck {
+    pub entries: Vec<MapEntry>,
+    pub problems: Vec<String>,
+}
+
+/// Checks a perf map's text: every line `<start> <size> <name>` ending in a
+/// newline (a torn last line is what a failed write leaves), names distinct,
+/// address ranges not overlapping. Used by the tests and the harness alike.
+pub fn check_map(text: &str) -> MapCheck {
+    let mut check = MapCheck::default();
+    for line in text.lines() {
+        match MapEntry::parse(line) {
+            Some(entry) => check.entries.push(entry),
+            None => check.problems.push(format!("malformed map line {line:?}")),
+        }
+    }
+    if !text.is_empty() && !text.ends_with('\n') {
+        check
+            .problems
+            .push("the last line has no newline: a torn write".into());
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for e in &check.entries {
+        if !names.insert(e.name.as_str()) {
+            check
+                .problems
+                .push(format!("name {} appears twice", e.name));
+        }
+    }
+    let mut sorted: Vec<&MapEntry> = check.entries.iter().collect();
+    sorted.sort_by_key(|e| e.start);
+    for pair in sorted.windows(2) {
+        if pair[0].start + pair[0].size > pair[1].start {
+            check
+                .problems
+                .push(format!("{} overlaps {}", pair[0].name, pair[1].name));
+        }
+    }
+    check
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn map_checks_name_every_broken_rule() {
+        let good = check_map("10 4 py::a:/x\n14 4 py::b:/x\n");
+        assert_eq!(good.problems, Vec::<String>::new());
+        assert_eq!(good.entries.len(), 2);
+        let bad = check_map("10 8 py::a:/x\n14 8 py::b:/x\n20 8 py::a:/x\n0x30 8 py::c\n7f");
+        assert_eq!(
+            bad.problems,
+            [
+                "malformed map line \"0x30 8 py::c\"",
+                "malformed map line \"7f\"",
+                "the last line has no newline: a torn write",
+                "name py::a:/x appears twice",
+                "py::a:/x overlaps py::b:/x"
+            ]
+        );
+    }
 
     #[test]
     fn sanitize_replaces_every_control_character() {

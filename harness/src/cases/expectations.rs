@@ -5,9 +5,9 @@ use super::StackPattern;
 use serde::Deserialize;
 use toml::Spanned;
 
-/// What a case asserts, besides its snapshot. Stacks are judged among the
-/// stacks that carry at least 2% of a process's samples (the ones the
-/// snapshot lists); frame counts are judged over every sample.
+/// What a case asserts, besides its snapshot. A stack is *present* or
+/// *absent* by its share of a process's samples, with a margin between the
+/// two ([`crate::judge`]); frame counts are judged over every sample.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Expectations {
     /// Exit status of the script (default 0).
@@ -49,6 +49,31 @@ pub struct Expectations {
     pub dump_valid: bool,
     /// Number of processes the workload consisted of.
     pub processes: Option<usize>,
+}
+
+impl Expectations {
+    /// Whether it says anything beyond the exit status: a deviation must be
+    /// recognisable by something it expects.
+    pub fn says_something(&self) -> bool {
+        let mut e = self.clone();
+        e.exit = 0;
+        e != Expectations::default()
+    }
+
+    /// What can be judged when perf cannot unwind through the runtime (the
+    /// maps level): nothing about stacks or script frames in samples.
+    pub fn without_stacks(&self) -> Expectations {
+        Expectations {
+            stacks: Vec::new(),
+            no_other_stacks: false,
+            absent_stacks: Vec::new(),
+            child_stacks: Vec::new(),
+            child_absent_stacks: Vec::new(),
+            no_py_frames: false,
+            max_py_depth: None,
+            ..self.clone()
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]

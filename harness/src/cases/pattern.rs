@@ -1,8 +1,14 @@
-//! Stack patterns: how a case names a chain of `py::` frames.
+//! Stack patterns: how a case names a chain of script frames, and the one
+//! way a stack is written (`<module> > rec*3 > foo`).
 
 use std::fmt;
 
-/// A chain of `py::` frames, outermost first, by qualname. Written
+/// Most nested frames a pattern may stand for: far beyond any stack perf
+/// records (`kernel.perf_event_max_stack` tops out at tens of thousands of
+/// native frames), small enough that a typo cannot exhaust memory.
+pub const MAX_REPEAT: usize = 10_000;
+
+/// A chain of script frames, outermost first, by qualname. Written
 /// `<module> > baz > bar > foo`; `name*N` stands for `N` nested frames of
 /// `name`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,6 +21,9 @@ impl StackPattern {
             let part = part.trim();
             let (name, count) = match part.rsplit_once('*') {
                 Some((name, n)) => match n.parse::<usize>() {
+                    Ok(n) if n > MAX_REPEAT => return Err(format!(
+                        "repeat count in stack frame `{part}` is too large (at most {MAX_REPEAT})"
+                    )),
                     Ok(n) if n > 0 => (name, n),
                     _ => return Err(format!("bad repeat count in stack frame `{part}`")),
                 },
@@ -24,6 +33,9 @@ impl StackPattern {
                 return Err(format!(
                     "bad stack `{text}`: frames are qualnames separated by ` > `"
                 ));
+            }
+            if frames.len() + count > MAX_REPEAT {
+                return Err(format!("bad stack `{text}`: more than {MAX_REPEAT} frames"));
             }
             frames.extend(std::iter::repeat_n(name.to_string(), count));
         }
@@ -38,8 +50,24 @@ impl StackPattern {
 
 impl fmt::Display for StackPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::normalize::fold_stack(&self.0))
+        f.write_str(&fold_stack(&self.0))
     }
+}
+
+/// `a > b > b > b` → `a > b*3`.
+pub fn fold_stack(frames: &[String]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < frames.len() {
+        let run = frames[i..].iter().take_while(|f| **f == frames[i]).count();
+        parts.push(if run > 1 {
+            format!("{}*{run}", frames[i])
+        } else {
+            frames[i].clone()
+        });
+        i += run;
+    }
+    parts.join(" > ")
 }
 
 #[cfg(test)]
@@ -57,5 +85,28 @@ mod tests {
                 .to_string(),
             "<module> > f*2 > g"
         );
+        assert_eq!(
+            fold_stack(&["a", "b", "b", "a"].map(String::from)),
+            "a > b*2 > a"
+        );
+    }
+
+    #[test]
+    fn huge_repeat_counts_are_refused_not_allocated() {
+        for text in [
+            "foo*1000000000000",
+            "foo*18446744073709551615",
+            "foo*99999999999999999999",
+        ] {
+            let err = StackPattern::parse(text).unwrap_err();
+            assert!(
+                err.contains("too large") || err.starts_with("bad repeat count"),
+                "{text}: {err}"
+            );
+        }
+        assert_eq!(StackPattern::parse("a*10000").unwrap().0.len(), MAX_REPEAT);
+        assert!(StackPattern::parse("a*10000 > b")
+            .unwrap_err()
+            .ends_with("more than 10000 frames"));
     }
 }

@@ -1,11 +1,13 @@
-//! The axes a case runs along: how perf unwinds ([`Unwind`]) and which
-//! interpreter runs it ([`Variant`]: a [`Build`] and a [`Trampoline`]).
+//! The axes a case runs along: how perf unwinds ([`Unwind`]) and which of
+//! minipy's variants run it ([`Variant`], named in `case.toml`; what each one
+//! is lives in [`crate::runtime::minipy`]).
 
+use perf_script::CallGraph;
 use serde::Deserialize;
 use std::fmt;
 
 /// How perf unwinds the native stack.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Unwind {
     /// Frame pointers: `perf record -g`.
@@ -13,22 +15,20 @@ pub enum Unwind {
     Fp,
     /// DWARF CFI: `perf record --call-graph dwarf`.
     Dwarf,
-    /// The jitdump workflow (SPEC §7): `perf record -k 1 --call-graph
+    /// The jitdump workflow (contract §7): `perf record -k 1 --call-graph
     /// dwarf`, then `perf inject --jit`, and `perf script` on the result.
     Jit,
 }
 
 impl Unwind {
-    /// The `perf record` arguments that select this unwinding; `max_stack`
-    /// raises perf's default of 127 native frames per frame-pointer chain.
-    pub fn record_args(self, max_stack: Option<usize>) -> Vec<String> {
-        let args: Vec<String> = match (self, max_stack) {
-            (Unwind::Fp, None) => vec!["-g".into()],
-            (Unwind::Fp, Some(depth)) => vec!["--call-graph".into(), format!("fp,{depth}")],
-            (Unwind::Dwarf, _) => vec!["--call-graph".into(), "dwarf".into()],
-            (Unwind::Jit, _) => perf_script::JIT_RECORD_ARGS.map(String::from).to_vec(),
-        };
-        args
+    /// perf's call graph for this unwinding; `max_stack` raises perf's
+    /// default of 127 native frames per frame-pointer chain.
+    pub fn call_graph(self, max_stack: Option<usize>) -> CallGraph {
+        match self {
+            Unwind::Fp => CallGraph::Fp { max_stack },
+            Unwind::Dwarf => CallGraph::Dwarf,
+            Unwind::Jit => CallGraph::Jit,
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -40,33 +40,8 @@ impl Unwind {
     }
 }
 
-/// Which interpreter binary runs the case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Build {
-    /// Rust and C compiled with frame pointers (SPEC §8).
-    Fp,
-    /// The control build: frame pointers omitted in Rust and in C.
-    NoFp,
-}
-
-/// The trampoline implementation the interpreter is told to use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Trampoline {
-    C,
-    Rust,
-}
-
-impl Trampoline {
-    /// The value of `MINIPY_TRAMPOLINE` / `-X trampoline=`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Trampoline::C => "c",
-            Trampoline::Rust => "rust",
-        }
-    }
-}
-
-/// One interpreter variant: a build and a trampoline implementation.
+/// One of minipy's variants: a build (with frame pointers, or the control
+/// build without) and a trampoline implementation.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Variant {
     #[serde(rename = "c")]
@@ -82,20 +57,6 @@ pub enum Variant {
 impl Variant {
     pub const ALL: [Variant; 4] = [Variant::C, Variant::Rust, Variant::NoFpC, Variant::NoFpRust];
 
-    pub fn build(self) -> Build {
-        match self {
-            Variant::C | Variant::Rust => Build::Fp,
-            Variant::NoFpC | Variant::NoFpRust => Build::NoFp,
-        }
-    }
-
-    pub fn trampoline(self) -> Trampoline {
-        match self {
-            Variant::C | Variant::NoFpC => Trampoline::C,
-            Variant::Rust | Variant::NoFpRust => Trampoline::Rust,
-        }
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             Variant::C => "c",
@@ -103,6 +64,17 @@ impl Variant {
             Variant::NoFpC => "nofp-c",
             Variant::NoFpRust => "nofp-rust",
         }
+    }
+
+    /// Parses a variant's name, for the command line.
+    pub fn parse(text: &str) -> Result<Variant, String> {
+        Variant::ALL
+            .into_iter()
+            .find(|v| v.name() == text)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
+                format!("unknown variant `{text}` (one of {})", names.join(", "))
+            })
     }
 }
 

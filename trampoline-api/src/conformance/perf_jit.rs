@@ -6,7 +6,7 @@
 //! (`<dump dir>/jitted-<pid>-<code_index>.so`, one per code load) are removed
 //! with the dump.
 
-use perf_script::{JittedFiles, Perf, Sample, JIT_RECORD_ARGS};
+use perf_script::{CallGraph, JittedFiles, Perf, Sample, Workload};
 use std::path::{Path, PathBuf};
 
 /// The dump the example names on stdout (`pid <pid> map <path>`).
@@ -62,7 +62,7 @@ pub fn check_chain_example_under_perf_jit(example: &Path) {
     let samples = (|| -> Result<(Vec<Sample>, PathBuf), String> {
         let command = [example.to_str().unwrap(), "--jit"];
         let recorded = perf
-            .record(&data, &JIT_RECORD_ARGS, &command)
+            .record(&data, CallGraph::Jit, &Workload::command(&command))
             .map_err(|e| e.to_string())?;
         dump = dump_named_in(&recorded.stdout);
         let dump = dump

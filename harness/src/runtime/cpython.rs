@@ -1,4 +1,5 @@
-//! Finding a Python interpreter and reading what its build can do for perf.
+//! CPython (or another Python) as a runtime under test: finding the
+//! interpreter and reading what its build can do for perf.
 //!
 //! An interpreter is named by a path or by a command name (`python3.12`).
 //! Names are looked up in `PATH` and then among pyenv's installed versions,
@@ -13,11 +14,21 @@
 //! frame pointers (`-fno-omit-frame-pointer` in the compile flags), and the
 //! `perf_jit` backend (CPython 3.13+). A capability read here is a claim of
 //! the build; `harness doctor --python` backs it with probe runs under perf.
+//!
+//! As a [`Runtime`], CPython runs the case's script with the case's
+//! `[python]` rules, and only the case's own files count: CPython runs
+//! Python code of its own before and around the script (the import system's
+//! `<frozen …>` modules, `site`, `<string>`, the standard library), and with
+//! perf support on, every such function gets a map entry and shows up in
+//! stacks.
 
-use crate::cases::Unwind;
+use super::{py_name_is_own, py_qualname, Invocation, Runtime, Support};
+use crate::cases::{Case, Unwind};
+use crate::error::Error;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// A Python version, `major.minor.micro`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -205,18 +216,6 @@ pub struct Capabilities {
     pub perf_jit: Result<(), String>,
 }
 
-/// How far a case in some unwinding mode can be judged on an interpreter.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Support {
-    /// Everything: maps and stacks.
-    Full,
-    /// The perf maps are written but perf cannot unwind through the
-    /// interpreter: only the map-level part of a case can be judged.
-    MapsOnly(String),
-    /// Nothing can be judged; why.
-    None(String),
-}
-
 impl Capabilities {
     /// Reads the capabilities from the build.
     pub fn of(info: &BuildInfo) -> Capabilities {
@@ -303,31 +302,68 @@ pub struct Python {
     pub capabilities: Capabilities,
 }
 
-impl Python {
+impl Runtime for Python {
     /// `cpython-3.12.1`: the interpreter's column in reports.
-    pub fn label(&self) -> String {
+    fn label(&self) -> String {
         format!("{}-{}", self.info.implementation, self.info.version)
+    }
+
+    fn describe(&self) -> (String, String) {
+        (
+            self.info.executable.display().to_string(),
+            self.capabilities.summary(),
+        )
+    }
+
+    fn rules_table(&self) -> Option<&'static str> {
+        Some("python")
+    }
+
+    fn support(&self, unwind: Unwind) -> Support {
+        self.capabilities.support(unwind)
+    }
+
+    fn invocation(&self, case: &Case) -> Invocation {
+        Invocation {
+            program: self.info.executable.clone(),
+            options: case.interpreter_args.clone(),
+            env: BTreeMap::new(),
+            scrubbed: &["PYTHON", "MINIPY_"],
+        }
+    }
+
+    fn qualname<'s>(&self, symbol: &'s str) -> Option<&'s str> {
+        py_qualname(symbol)
+    }
+
+    fn is_own(&self, name: &str) -> bool {
+        py_name_is_own(name)
     }
 }
 
-/// Environment variables removed when asking an interpreter anything.
-fn clean_command(program: &Path, args: &[&str]) -> duct::Expression {
-    let env: BTreeMap<String, String> = std::env::vars()
-        .filter(|(k, _)| !k.starts_with("PYTHON"))
-        .collect();
-    duct::cmd(program, args)
-        .full_env(env)
-        .stdin_null()
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-}
+/// A sysconfig query answers in well under a second; an interpreter that
+/// takes this long is hanging, not thinking.
+const QUERY_LIMIT: Duration = Duration::from_secs(30);
 
-/// Asks `program` for its build.
+/// Asks `program` for its build (without `PYTHON*` variables, which could
+/// change what it answers).
 pub fn query(program: &Path) -> Result<BuildInfo, String> {
-    let output = clean_command(program, &["-I", "-c", QUERY])
-        .run()
-        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    let mut command = std::process::Command::new(program);
+    command.args(["-I", "-c", QUERY]);
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PYTHON") {
+            command.env_remove(key);
+        }
+    }
+    let output = perf_script::output(command, QUERY_LIMIT).map_err(|e| match e {
+        perf_script::ChildError::TimedOut { .. } => format!(
+            "{} did not answer the sysconfig query within {} s",
+            program.display(),
+            QUERY_LIMIT.as_secs()
+        ),
+        perf_script::ChildError::Cancelled { .. } => "interrupted".to_string(),
+        perf_script::ChildError::Spawn(e) => format!("cannot run {}: {e}", program.display()),
+    })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let why = stderr
@@ -387,7 +423,11 @@ pub fn candidates(
 
 /// Finds the interpreter `given` names (a path, or a command name) and reads
 /// its build. The error says what was tried.
-pub fn find(given: &str) -> Result<Python, String> {
+pub fn find(given: &str) -> Result<Python, Error> {
+    find_named(given).map_err(Error::Environment)
+}
+
+fn find_named(given: &str) -> Result<Python, String> {
     let tried: Vec<PathBuf> = if given.contains('/') {
         vec![PathBuf::from(given)]
     } else {
@@ -423,6 +463,17 @@ pub fn find(given: &str) -> Result<Python, String> {
     Err(format!(
         "no working Python found for `{given}`: {}",
         failures.join("; ")
+    ))
+}
+
+/// Why no default CPython was found, and what to do.
+pub fn none_found() -> Error {
+    let pyenv = pyenv_root()
+        .map(|r| format!("{}/versions", r.display()))
+        .unwrap_or_else(|| "pyenv (no HOME)".into());
+    Error::Environment(format!(
+        "no CPython 3.12+ found: looked in {pyenv} and in PATH for python3.12, python3.13, \
+         python3.14 and python3; give one with --python <path-or-name>"
     ))
 }
 
@@ -463,6 +514,28 @@ pub fn find_default() -> Vec<Python> {
     }
     found.sort_by_key(|p| p.info.version);
     found
+}
+
+/// The flags that give CPython frame pointers, as its docs recommend.
+pub const FP_CFLAGS: &str = "-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer";
+
+/// How to get frame pointers into this build, with pyenv's spelling when
+/// pyenv installed it.
+pub fn rebuild_advice(python: &Python) -> String {
+    let mut advice = format!("rebuild it with frame pointers: ./configure CFLAGS=\"{FP_CFLAGS}\"");
+    if python
+        .info
+        .executable
+        .to_string_lossy()
+        .contains("/.pyenv/versions/")
+    {
+        advice.push_str(&format!(
+            " (pyenv: PYTHON_CFLAGS=\"{FP_CFLAGS}\" pyenv install --force {})",
+            python.info.version
+        ));
+    }
+    advice.push_str(", then use -X perf with perf record -g");
+    advice
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
-//! The conformance report: one row per case (its unwinding mode beside it),
-//! one column per interpreter, the [`Outcome`] in each cell; then the
-//! reasons, grouped so that one cause reads once. As plain text or JSON.
+//! The conformance table: one row per case (its unwinding mode beside it),
+//! one column per runtime, the [`Verdict`] in each cell; then the reasons,
+//! grouped so that one cause reads once. As plain text or JSON.
 
-use super::classify::Outcome;
-use super::detect::Python;
 use crate::cases::Case;
+use crate::runtime::Runtime;
+use crate::verdict::Verdict;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -26,7 +26,7 @@ pub struct Column {
 pub struct Row {
     pub case: String,
     pub mode: String,
-    pub cells: Vec<Option<Outcome>>,
+    pub cells: Vec<Option<Verdict>>,
 }
 
 /// The whole report.
@@ -43,13 +43,10 @@ pub const NOT_RUN: &str = "·";
 pub const MAX_REASONS: usize = 6;
 
 impl Column {
-    /// The column of a Python.
-    pub fn python(python: &Python) -> Column {
-        Column {
-            name: python.label(),
-            path: python.info.executable.display().to_string(),
-            build: python.capabilities.summary(),
-        }
+    /// The column of a runtime.
+    pub fn of(runtime: &dyn Runtime, name: String) -> Column {
+        let (path, build) = runtime.describe();
+        Column { name, path, build }
     }
 }
 
@@ -59,7 +56,7 @@ impl Report {
     pub fn new(
         columns: Vec<Column>,
         cases: &[Case],
-        outcomes: Vec<((usize, usize), Outcome)>,
+        outcomes: Vec<((usize, usize), Verdict)>,
     ) -> Report {
         let mut rows: Vec<Row> = cases
             .iter()
@@ -80,7 +77,7 @@ impl Report {
         self.cells().any(|(_, _, outcome)| outcome.is_failure())
     }
 
-    fn cells(&self) -> impl Iterator<Item = (&Row, &Column, &Outcome)> {
+    fn cells(&self) -> impl Iterator<Item = (&Row, &Column, &Verdict)> {
         self.rows.iter().flat_map(move |row| {
             row.cells
                 .iter()
@@ -100,7 +97,7 @@ impl Report {
             let mut line = vec![row.case.clone(), row.mode.clone()];
             line.extend(row.cells.iter().map(|cell| {
                 cell.as_ref()
-                    .map_or_else(|| NOT_RUN.to_string(), Outcome::cell)
+                    .map_or_else(|| NOT_RUN.to_string(), Verdict::cell)
             }));
             grid.push(line);
         }
@@ -129,6 +126,7 @@ impl Report {
                 "same",
                 "known deviation",
                 "DIFFERS",
+                "UNCLEAR",
                 "not supported",
                 "skipped",
                 "ERROR",
@@ -164,7 +162,7 @@ impl Report {
         for (row, column, outcome) in self.cells() {
             let lines = outcome.reasons();
             let mut rest = lines.as_slice();
-            if let Outcome::NotSupported { why, .. } = outcome {
+            if let Verdict::NotSupported { why, .. } = outcome {
                 add(
                     &mut unsupported,
                     format!("{} in {} mode: {why}", column.name, row.mode),
@@ -237,7 +235,7 @@ impl Report {
             mode: &'a str,
             interpreter: &'a str,
             #[serde(flatten)]
-            outcome: &'a Outcome,
+            outcome: &'a Verdict,
         }
         #[derive(Serialize)]
         struct Json<'a> {
@@ -275,15 +273,15 @@ mod tests {
         }
     }
 
-    fn unsupported(maps: Option<Outcome>) -> Outcome {
-        Outcome::NotSupported {
+    fn unsupported(maps: Option<Verdict>) -> Verdict {
+        Verdict::NotSupported {
             why: "no frame pointers".into(),
             maps: maps.map(Box::new),
         }
     }
 
     fn report() -> Report {
-        let deviation = Outcome::KnownDeviation {
+        let deviation = Verdict::KnownDeviation {
             why: "-X perf=0 turns perf on".into(),
             same_stacks: None,
             differences: vec!["a perf map was written, expected none".into()],
@@ -296,7 +294,7 @@ mod tests {
                     mode: "fp".into(),
                     cells: vec![
                         None,
-                        Some(Outcome::Skipped {
+                        Some(Verdict::Skipped {
                             why: "minipy's control build".into(),
                         }),
                     ],
@@ -304,12 +302,12 @@ mod tests {
                 Row {
                     case: "precedence_env_xperf0".into(),
                     mode: "fp".into(),
-                    cells: vec![Some(Outcome::Same), Some(unsupported(Some(deviation)))],
+                    cells: vec![Some(Verdict::Same), Some(unsupported(Some(deviation)))],
                 },
                 Row {
                     case: "seed_xperf".into(),
                     mode: "fp".into(),
-                    cells: vec![Some(Outcome::Same), Some(unsupported(Some(Outcome::Same)))],
+                    cells: vec![Some(Verdict::Same), Some(unsupported(Some(Verdict::Same)))],
                 },
             ],
         }
@@ -343,7 +341,7 @@ conformance: 2 same, 1 not supported (maps: known deviation), 1 not supported (m
     #[test]
     fn a_difference_fails_the_report_and_is_listed_per_interpreter() {
         let mut r = report();
-        let differs = Outcome::Differs {
+        let differs = Verdict::Differs {
             differences: vec!["exit: 1 instead of 0".into()],
         };
         r.rows[2].cells = vec![Some(differs.clone()), Some(unsupported(Some(differs)))];

@@ -1,11 +1,12 @@
-//! The `[python]` table of `case.toml`: how the case runs on a Python we
-//! did not write (`harness check --python`, `harness conformance`).
+//! A runtime family's table of `case.toml` (`[python]`): how the case runs
+//! on a runtime we did not write (`harness check --python`, `harness
+//! conformance`).
 //!
 //! A case either cannot run there at all (`skip`, with the reason: a
 //! minipy-only option, minipy's control build), may need other interpreter
-//! arguments there, or documents where CPython's behaviour is known to
-//! differ (SPEC §4): `deviation` says why, and `[python.expect]` (the keys
-//! of `[expect]`) says what CPython does instead, so that only that
+//! arguments there, or documents where that runtime's behaviour is known to
+//! differ (contract §4): `deviation` says why, and `[python.expect]` (the
+//! keys of `[expect]`) says what it does instead, so that only that
 //! difference reads as a known deviation.
 
 use super::expectations::ExpectFile;
@@ -14,9 +15,9 @@ use serde::Deserialize;
 use std::ops::Range;
 use toml::Spanned;
 
-/// How a case runs on another Python.
+/// How a case runs on a runtime of another family.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PythonRules {
+pub struct Rules {
     /// Not run there; why. Reported as skipped, with the reason.
     pub skip: Option<String>,
     /// Used instead of the case's `interpreter_args`.
@@ -27,28 +28,37 @@ pub struct PythonRules {
 /// A documented difference from the snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Deviation {
-    /// Why CPython differs, as the report prints it.
+    /// Why the runtime differs, as the report prints it.
     pub why: String,
-    /// What CPython does instead.
+    /// What it does instead.
     pub expect: Expectations,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct PythonFile {
+pub(super) struct RulesFile {
     skip: Option<Spanned<String>>,
     interpreter_args: Option<Vec<String>>,
     deviation: Option<Spanned<String>>,
     expect: Option<Spanned<ExpectFile>>,
 }
 
-impl PythonFile {
-    /// Validates the table; `error` places a message at a span of the file.
+impl RulesFile {
+    /// Validates the table `[<table>]` (`None` when the case has none);
+    /// `error` places a message at a span of the file.
     pub(super) fn into_rules<E>(
         self,
+        table: &str,
         error: impl Fn(Option<Range<usize>>, String) -> E,
         pattern: impl Fn(Spanned<String>) -> Result<StackPattern, E>,
-    ) -> Result<PythonRules, E> {
+    ) -> Result<Option<Rules>, E> {
+        if self.skip.is_none()
+            && self.interpreter_args.is_none()
+            && self.deviation.is_none()
+            && self.expect.is_none()
+        {
+            return Ok(None);
+        }
         if let Some(skip) = &self.skip {
             if skip.get_ref().trim().is_empty() {
                 return Err(error(
@@ -60,32 +70,33 @@ impl PythonFile {
             {
                 return Err(error(
                     Some(skip.span()),
-                    "a skipped case runs nothing on Python: `skip` goes alone in [python]".into(),
+                    format!("a skipped case runs nothing there: `skip` goes alone in [{table}]"),
                 ));
             }
         }
         let deviation = match (self.deviation, self.expect) {
             (None, None) => None,
-            (Some(why), None) => {
-                return Err(error(
-                    Some(why.span()),
-                    "a `deviation` needs a [python.expect] table: what the Python does instead"
-                        .into(),
-                ))
-            }
+            (Some(why), None) => return Err(error(
+                Some(why.span()),
+                format!(
+                    "a `deviation` needs a [{table}.expect] table: what the runtime does instead"
+                ),
+            )),
             (None, Some(expect)) => {
                 return Err(error(
                     Some(expect.span()),
-                    "[python.expect] belongs to a `deviation`: add `deviation = \"<why>\"`".into(),
+                    format!(
+                        "[{table}.expect] belongs to a `deviation`: add `deviation = \"<why>\"`"
+                    ),
                 ))
             }
             (Some(why), Some(expect)) => {
                 let span = expect.span();
                 let expect = expect.into_inner().into_expectations(pattern)?;
-                if !crate::python::classify::says_something(&expect) {
+                if !expect.says_something() {
                     return Err(error(
                         Some(span),
-                        "[python.expect] must expect something beyond the exit status".into(),
+                        format!("[{table}.expect] must expect something beyond the exit status"),
                     ));
                 }
                 if why.get_ref().trim().is_empty() {
@@ -100,11 +111,11 @@ impl PythonFile {
                 })
             }
         };
-        Ok(PythonRules {
+        Ok(Some(Rules {
             skip: self.skip.map(Spanned::into_inner),
             interpreter_args: self.interpreter_args,
             deviation,
-        })
+        }))
     }
 }
 
@@ -127,7 +138,7 @@ mod tests {
     #[test]
     fn no_table_means_run_it_as_it_is() {
         let case = parse("").unwrap();
-        assert_eq!(case.python, Default::default());
+        assert!(case.rules.is_empty());
     }
 
     #[test]
@@ -139,10 +150,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            case.python.interpreter_args.as_deref(),
+            case.rules["python"].interpreter_args.as_deref(),
             Some(["-X".to_string(), "perf".to_string()].as_slice())
         );
-        let deviation = case.python.deviation.unwrap();
+        let deviation = case.rules["python"].deviation.clone().unwrap();
         assert_eq!(deviation.why, "-X perf=0 turns perf on");
         assert_eq!(
             deviation.expect.map_names.as_deref(),
@@ -154,14 +165,17 @@ mod tests {
     #[test]
     fn skip_needs_a_reason_and_goes_alone() {
         let case = parse("[python]\nskip = \"uses -X trampoline=c\"\n").unwrap();
-        assert_eq!(case.python.skip.as_deref(), Some("uses -X trampoline=c"));
+        assert_eq!(
+            case.rules["python"].skip.as_deref(),
+            Some("uses -X trampoline=c")
+        );
         assert_eq!(
             error_of("[python]\nskip = \" \"\n"),
             "cases/demo/case.toml:4: `skip` needs the reason, as the report shows it"
         );
         assert_eq!(
             error_of("[python]\nskip = \"x\"\ninterpreter_args = []\n"),
-            "cases/demo/case.toml:4: a skipped case runs nothing on Python: `skip` goes alone in [python]"
+            "cases/demo/case.toml:4: a skipped case runs nothing there: `skip` goes alone in [python]"
         );
     }
 
@@ -169,7 +183,7 @@ mod tests {
     fn a_deviation_and_its_expectations_come_together() {
         assert_eq!(
             error_of("[python]\ndeviation = \"why\"\n"),
-            "cases/demo/case.toml:4: a `deviation` needs a [python.expect] table: what the Python does instead"
+            "cases/demo/case.toml:4: a `deviation` needs a [python.expect] table: what the runtime does instead"
         );
         let err = error_of("[python.expect]\nno_map = true\n");
         assert!(

@@ -1,8 +1,11 @@
-//! A process's jitdump, read back and judged: every problem is one line
-//! naming the file and the byte (`/tmp/jit-<pid>.dump: jitdump byte N: …`),
-//! never a panic, and [`problems`] lists what `dump_valid` refuses.
+//! The rules a well-formed dump of ours follows (contract §7), in one place
+//! for the trampolines' tests and the harness: [`validate`] lists every rule
+//! a readable dump breaks, and [`read_file`] reads a dump found after a run,
+//! keeping what precedes a problem; every problem is one line naming the
+//! file and the byte (`/tmp/jit-<pid>.dump: jitdump byte N: …`), never a
+//! panic.
 
-use jitdump::{Arch, Dump, RecordBody};
+use crate::{decode_rows, Arch, Dump, RecordBody};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -30,11 +33,11 @@ impl DumpFile {
 }
 
 /// Reads the dump at `path`, keeping what precedes a problem.
-pub fn read_partial(path: &Path) -> DumpFile {
+pub fn read_file(path: &Path) -> DumpFile {
     let shown = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     let (dump, error) = match std::fs::read(path) {
         Err(e) => (None, Some(shown(&e))),
-        Ok(bytes) => match jitdump::parse_complete_records(&bytes) {
+        Ok(bytes) => match crate::parse_complete_records(&bytes) {
             Err(e) => (None, Some(shown(&e))),
             Ok((dump, problem)) => (Some(dump), problem.map(|e| shown(&e))),
         },
@@ -47,8 +50,8 @@ pub fn read_partial(path: &Path) -> DumpFile {
 }
 
 /// Reads a whole dump: any problem is `<path>: jitdump byte N: …`.
-pub fn read(path: &Path) -> Result<Dump, String> {
-    match read_partial(path) {
+pub fn read_whole(path: &Path) -> Result<Dump, String> {
+    match read_file(path) {
         DumpFile {
             dump: Some(dump),
             error: None,
@@ -63,7 +66,7 @@ pub fn read(path: &Path) -> Result<Dump, String> {
 /// before it, decodable, covering the code), running code indices, distinct
 /// names and non-overlapping code ranges, and timestamps that never go back
 /// (perf inject orders the records by them).
-pub fn problems(dump: &Dump, pid: u32) -> Vec<String> {
+pub fn validate(dump: &Dump, pid: u32) -> Vec<String> {
     let mut problems = Vec::new();
     let header = &dump.header;
     let host = Arch::host().map(Arch::elf_machine);
@@ -99,7 +102,7 @@ pub fn problems(dump: &Dump, pid: u32) -> Vec<String> {
         let name = &load.name;
         match i.checked_sub(1).map(|p| &dump.records[p].body) {
             Some(RecordBody::UnwindingInfo(info)) => {
-                let rows = jitdump::decode_rows(
+                let rows = decode_rows(
                     info.unwinding_data(),
                     info.eh_frame_hdr_size,
                     load.code.len() as u64,
@@ -147,7 +150,7 @@ pub fn problems(dump: &Dump, pid: u32) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jitdump::{CodeLoad, FrameRecordStub, Header, Record};
+    use crate::{CodeLoad, FrameRecordStub, Header, Record};
 
     /// The x86_64 stub of SPEC §2, without `endbr64`.
     const STUB: [u8; 8] = [0x55, 0x48, 0x89, 0xe5, 0xff, 0xd1, 0x5d, 0xc3];
@@ -160,7 +163,7 @@ mod tests {
             after_pop: 7,
             code_size: STUB.len() as u32,
         };
-        RecordBody::UnwindingInfo(jitdump::build_unwinding_data(&layout).unwrap().to_record())
+        RecordBody::UnwindingInfo(crate::build_unwinding_data(&layout).unwrap().to_record())
     }
 
     fn load(name: &str, index: u64) -> RecordBody {
@@ -187,17 +190,17 @@ mod tests {
     }
 
     fn parsed(bytes: &[u8]) -> Dump {
-        jitdump::parse(bytes).unwrap()
+        crate::parse(bytes).unwrap()
     }
 
     #[test]
     fn a_well_formed_dump_has_no_problems() {
         let dump = parsed(&dump_bytes(&["py::<module>:/x.py", "py::foo:/x.py"]));
         if Arch::host() == Some(Arch::X86_64) {
-            assert_eq!(problems(&dump, 7), Vec::<String>::new());
+            assert_eq!(validate(&dump, 7), Vec::<String>::new());
         }
         assert_eq!(
-            problems(&dump, 8)[..1],
+            validate(&dump, 8)[..1],
             ["header pid 7 is not the writer's 8"]
         );
     }
@@ -216,7 +219,7 @@ mod tests {
             a.code_index = 5;
         }
         let b_at = dump.records[2].offset;
-        let problems = problems(&dump, 7);
+        let problems = validate(&dump, 7);
         let expected = [
             &format!("py::b (byte {b_at}): no unwinding record right before its code load"),
             "py::a: code_index 5 where 2 was next",
@@ -237,19 +240,19 @@ mod tests {
         let prefix = format!("{}: jitdump byte ", path.display());
         for len in 0..bytes.len() {
             std::fs::write(&path, &bytes[..len]).unwrap();
-            let file = read_partial(&path);
+            let file = read_file(&path);
             // A cut exactly between records leaves a complete, shorter dump.
             let Some(error) = file.error else {
-                assert!(read(&path).is_ok());
+                assert!(read_whole(&path).is_ok());
                 continue;
             };
             assert!(error.starts_with(&prefix), "cut at {len}: {error}");
-            assert_eq!(read(&path).unwrap_err(), error);
+            assert_eq!(read_whole(&path).unwrap_err(), error);
         }
         std::fs::write(&path, &bytes).unwrap();
-        assert_eq!(read(&path).unwrap().code_loads().count(), 2);
+        assert_eq!(read_whole(&path).unwrap().code_loads().count(), 2);
         let missing = dir.path().join("jit-8.dump");
-        assert!(read(&missing)
+        assert!(read_whole(&missing)
             .unwrap_err()
             .starts_with(&format!("{}: ", missing.display())));
     }

@@ -2,7 +2,7 @@
 //! jitdump (read, then removed unless kept) and the `jitted-*.so` files
 //! `perf inject --jit` made for those processes.
 
-use crate::dump::{self, DumpFile};
+use jitdump::DumpFile;
 use perf_script::JittedFiles;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,7 +45,7 @@ pub fn collect(pids: &[u32], jitted: Option<&JittedFiles>, keep: bool) -> Collec
         }
         let path = trampoline_api::jit_dump_path(pid);
         if path.exists() {
-            out.dumps.insert(pid, dump::read_partial(&path));
+            out.dumps.insert(pid, jitdump::read_file(&path));
             keep_or_remove(path, keep, &mut out.kept);
         }
     }
