@@ -79,6 +79,37 @@ fn no_perf_is_an_environment_error_with_the_fix() {
 }
 
 #[test]
+fn a_perf_that_may_not_sample_is_an_environment_error_with_the_sysctl() {
+    // What perf prints on a kernel that refuses a normal user (Debian's and
+    // Ubuntu's kernel.perf_event_paranoid 3 and 4).
+    let dir = tempfile::tempdir().unwrap();
+    let perf = dir.path().join("perf");
+    std::fs::write(
+        &perf,
+        "#!/bin/sh\necho 'Error:' >&2\n\
+         echo 'Access to performance monitoring and observability operations is limited.' >&2\n\
+         echo 'perf_event_paranoid setting is 3:' >&2\nexit 255\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&perf, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/bin:/bin", dir.path().display());
+    for command in [&["check", "seed_env"][..], &["run", "seed_env", "--no-build"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["--root", project_root().to_str().unwrap()])
+            .args(command)
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.starts_with("perf may not sample here (kernel.perf_event_paranoid = "), "{stderr}");
+        assert!(stderr.contains("run `sudo sysctl -w kernel.perf_event_paranoid=2`"), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+}
+
+#[test]
 fn an_empty_cases_folder_is_an_error_not_a_pass() {
     let root = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(root.path().join("cases/scripts")).unwrap();

@@ -161,3 +161,24 @@ fn conformance_without_any_cpython_says_so_and_exits_2() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_python_that_hangs_is_given_up_on_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let python = dir.path().join("python3");
+    std::fs::write(&python, "#!/bin/sh\nsleep 100000\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let started = std::time::Instant::now();
+    let out = harness(&["--root", root(), "check", "--python", python.to_str().unwrap(), "seed_xperf"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("did not answer the sysconfig query within 10 s"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let left = Command::new("pgrep").args(["-f", "sleep 100000"]).output().unwrap();
+    assert!(left.stdout.is_empty(), "the hanging program was left running");
+}

@@ -343,7 +343,7 @@ impl Runtime for Python {
 
 /// A sysconfig query answers in well under a second; an interpreter that
 /// takes this long is hanging, not thinking.
-const QUERY_LIMIT: Duration = Duration::from_secs(30);
+const QUERY_LIMIT: Duration = Duration::from_secs(10);
 
 /// Asks `program` for its build (without `PYTHON*` variables, which could
 /// change what it answers).
