@@ -27,7 +27,8 @@ pub use dump::{
 
 mod output_file;
 pub use output_file::{
-    failed_write_leaves_whole_entries_and_stops, full_tmp_leaves_whole_entries_and_stops,
+    failed_write_leaves_whole_entries_and_stops,
+    fork_child_refused_its_file_never_writes_the_parents, full_tmp_leaves_whole_entries_and_stops,
     output_path, planted_file_is_refused, read_only_tmp_is_an_open_error, Planted,
 };
 
@@ -91,6 +92,12 @@ macro_rules! conformance_tests {
             #[test]
             fn full_tmp_leaves_whole_map_lines_and_stops() {
                 $crate::conformance::full_tmp_leaves_whole_entries_and_stops::<$imp>(
+                    $crate::Backend::PerfMap,
+                );
+            }
+            #[test]
+            fn fork_child_refused_its_map_never_writes_the_parents() {
+                $crate::conformance::fork_child_refused_its_file_never_writes_the_parents::<$imp>(
                     $crate::Backend::PerfMap,
                 );
             }

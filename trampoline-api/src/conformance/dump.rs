@@ -71,6 +71,12 @@ macro_rules! jitdump_conformance_tests {
                     );
                 }
                 #[test]
+                fn fork_child_refused_its_dump_never_writes_the_parents() {
+                    $crate::conformance::fork_child_refused_its_file_never_writes_the_parents::<$imp>(
+                        $crate::Backend::JitDump,
+                    );
+                }
+                #[test]
                 fn read_only_tmp_is_one_open_error_for_the_dump() {
                     $crate::conformance::read_only_tmp_is_an_open_error::<$imp>(
                         $crate::Backend::JitDump,

@@ -391,3 +391,36 @@ pub fn planted_file_is_refused<T: Trampolines>(backend: Backend, planted: Plante
         );
     }
 }
+
+/// A fork child whose own file is refused (here: a symlink it planted)
+/// gets the refusal from `after_fork_child`, and its later calls never reach
+/// the parent's file.
+pub fn fork_child_refused_its_file_never_writes_the_parents<T: Trampolines>(backend: Backend) {
+    let parent_file = TestFile::new(output_path(backend, std::process::id()));
+    let set = create::<T>(options(backend));
+    compile(&set, "py::parent_function");
+    let before = parent_file.read();
+    let (_, _child_file) = super::fork_gated(
+        |pid| TestFile::new(output_path(backend, pid)),
+        || {
+            let own = output_path(backend, std::process::id());
+            let target = own.with_extension("nowhere");
+            std::os::unix::fs::symlink(&target, &own).unwrap();
+            let switched = set.after_fork_child();
+            assert!(
+                matches!(&switched, Err(Error::Symlink { path }) if *path == own),
+                "after_fork_child with a symlink at {}: {switched:?}",
+                own.display()
+            );
+            // Errors or not, these must not reach the parent's file.
+            let _ = set.compile("py::child_function");
+            let _ = set.write_entry(add_one as *const () as usize, 8, "jit::child");
+            !target.exists()
+        },
+    );
+    assert!(
+        parent_file.read() == before,
+        "the child wrote into the parent's {}",
+        parent_file.path().display()
+    );
+}
