@@ -25,6 +25,13 @@ pub use dump::{
     DumpWatch,
 };
 
+mod output_file;
+pub use output_file::{
+    failed_write_leaves_whole_entries_and_stops,
+    fork_child_refused_its_file_never_writes_the_parents, full_tmp_leaves_whole_entries_and_stops,
+    output_path, planted_file_is_refused, read_only_tmp_is_an_open_error, Planted,
+};
+
 mod perf_jit;
 pub use perf_jit::check_chain_example_under_perf_jit;
 
@@ -75,6 +82,58 @@ macro_rules! conformance_tests {
             #[test]
             fn write_entry_adds_a_whole_line() {
                 $crate::conformance::write_entry_adds_a_whole_line::<$imp>();
+            }
+            #[test]
+            fn failed_map_write_leaves_whole_lines_and_stops() {
+                $crate::conformance::failed_write_leaves_whole_entries_and_stops::<$imp>(
+                    $crate::Backend::PerfMap,
+                );
+            }
+            #[test]
+            fn full_tmp_leaves_whole_map_lines_and_stops() {
+                $crate::conformance::full_tmp_leaves_whole_entries_and_stops::<$imp>(
+                    $crate::Backend::PerfMap,
+                );
+            }
+            #[test]
+            fn fork_child_refused_its_map_never_writes_the_parents() {
+                $crate::conformance::fork_child_refused_its_file_never_writes_the_parents::<$imp>(
+                    $crate::Backend::PerfMap,
+                );
+            }
+            #[test]
+            fn read_only_tmp_is_one_open_error_for_the_map() {
+                $crate::conformance::read_only_tmp_is_an_open_error::<$imp>(
+                    $crate::Backend::PerfMap,
+                );
+            }
+            #[test]
+            fn map_of_another_user_is_refused() {
+                $crate::conformance::planted_file_is_refused::<$imp>(
+                    $crate::Backend::PerfMap,
+                    $crate::conformance::Planted::OtherUsersFile,
+                );
+            }
+            #[test]
+            fn map_open_to_others_is_refused() {
+                $crate::conformance::planted_file_is_refused::<$imp>(
+                    $crate::Backend::PerfMap,
+                    $crate::conformance::Planted::OpenToOthers,
+                );
+            }
+            #[test]
+            fn hard_link_at_map_path_is_refused() {
+                $crate::conformance::planted_file_is_refused::<$imp>(
+                    $crate::Backend::PerfMap,
+                    $crate::conformance::Planted::HardLink,
+                );
+            }
+            #[test]
+            fn fifo_at_map_path_is_refused() {
+                $crate::conformance::planted_file_is_refused::<$imp>(
+                    $crate::Backend::PerfMap,
+                    $crate::conformance::Planted::Fifo,
+                );
             }
         }
     };
@@ -375,27 +434,39 @@ pub fn fork_child_writes_its_own_map<T: Trampolines>(persist: bool) {
         .map(|(a, b, _)| a..b)
         .expect("the stub lies in a mapping");
 
-    let (_, child_watch) = fork_gated(MapWatch::for_pid, || {
-        set.after_fork_child().expect("after_fork_child");
-        assert_eq!(set.output_path(), perf_map_path(std::process::id()));
-        let null = std::ptr::null_mut();
-        let got = unsafe { inherited.call(null, null, 41 as *mut c_void, add_one) };
-        assert_eq!(got as usize, 42, "the inherited stub");
-        set.compile("py::child_function")
-            .expect("compile in the child");
-        true
-    });
+    // The parent names a function after the fork but before the child
+    // switches files: the child must not copy it (it is not mapped there).
+    let (_, child_watch) = fork_gated(
+        |pid| {
+            compile(&set, "py::parent_after_fork");
+            MapWatch::for_pid(pid)
+        },
+        || {
+            set.after_fork_child().expect("after_fork_child");
+            assert_eq!(set.output_path(), perf_map_path(std::process::id()));
+            let null = std::ptr::null_mut();
+            let got = unsafe { inherited.call(null, null, 41 as *mut c_void, add_one) };
+            assert_eq!(got as usize, 42, "the inherited stub");
+            set.compile("py::child_function")
+                .expect("compile in the child");
+            true
+        },
+    );
 
     let parent_names: Vec<String> = parent_watch.entries().into_iter().map(|e| e.name).collect();
     assert_eq!(
         parent_names,
-        ["py::parent_function"],
+        ["py::parent_function", "py::parent_after_fork"],
         "child wrote into the parent's map"
     );
     let child = child_watch.entries();
     let child_names: Vec<&str> = child.iter().map(|e| e.name.as_str()).collect();
     if persist {
-        assert_eq!(child_names, ["py::parent_function", "py::child_function"]);
+        assert_eq!(
+            child_names,
+            ["py::parent_function", "py::child_function"],
+            "the child's map must copy the parent's entries as they were at the fork"
+        );
         assert_eq!(
             (child[0].start, child[0].size),
             (inherited.addr(), inherited.size())

@@ -125,10 +125,19 @@ impl fmt::Debug for Stub {
 pub enum Error {
     #[error("refusing to open {path}: it is a symbolic link (remove it; nothing was written through it)")]
     Symlink { path: PathBuf },
+    /// The file at the backend's path is not ours alone (another user's, open
+    /// to others, hard-linked, not a regular file): it is left as it was.
+    #[error("refusing to use {path}: {reason} (remove it; nothing was written to it)")]
+    UnsafeFile { path: PathBuf, reason: String },
     #[error("cannot open {path}: {source}")]
     Open { path: PathBuf, source: io::Error },
     #[error("cannot write to {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
+    /// A write of an entry failed (a full disk, a file size limit): the file
+    /// was cut back to end with its last whole entry, and the set writes
+    /// nothing more to it. Reported once; later entries succeed unwritten.
+    #[error("cannot write to {path}: {source}; it ends with its last whole entry and nothing more will be written to it")]
+    WriteStopped { path: PathBuf, source: io::Error },
     #[error("cannot map memory for trampolines: {0}")]
     Memory(io::Error),
     #[error("trampoline set is not usable: {0}")]
@@ -141,9 +150,19 @@ pub enum Error {
 ///
 /// A set is shared between threads: `compile` and `write_entry` may be called
 /// concurrently, and each map line still reaches the file whole.
+///
+/// The file is always left ending with a whole line (or record): when a
+/// write fails or is cut short (a full disk), what reached the file is cut
+/// off again, the call returns [`Error::WriteStopped`], and from then on the
+/// set writes nothing more (`compile` still makes stubs, `write_entry`
+/// accepts entries): the failure is reported once, not once per function.
 pub trait Trampolines: Send + Sync {
-    /// Opens (creates) the backend's file for this process and readies the
-    /// first arena.
+    /// Opens (creates, mode 0600) the backend's file for this process and
+    /// readies the first arena. A file at the path that is not this user's
+    /// alone (another owner, group or other access, more than one link, not
+    /// a regular file) is refused with [`Error::UnsafeFile`] and left as it
+    /// was (the dump is truncated only after that check); a symlink there
+    /// with [`Error::Symlink`].
     fn create(options: Options) -> Result<Self, Error>
     where
         Self: Sized;
@@ -162,8 +181,9 @@ pub trait Trampolines: Send + Sync {
 
     /// Call in the child right after `fork`: switches to the child's own file
     /// (`/tmp/perf-<childpid>.map`), fresh or a copy of the parent's entries
-    /// per [`Options::persist_after_fork`]. Existing stubs stay mapped and
-    /// callable.
+    /// per [`Options::persist_after_fork`] (exactly those it had written when
+    /// the fork happened, none the parent added since). Existing stubs stay
+    /// mapped and callable.
     fn after_fork_child(&self) -> Result<(), Error>;
 
     /// The file this set writes now.

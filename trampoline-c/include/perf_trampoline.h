@@ -20,6 +20,13 @@
  * line (or jitdump record) reaches the file whole in one write(2) made under
  * the set's lock.
  *
+ * Files: the map or dump is used only if it is a regular file of the
+ * effective user, with one link and no group or other access (created mode
+ * 0600); anything else at the path is refused, never written or truncated.
+ * A write that fails or is cut short (a full disk) is taken back, so the
+ * file always ends with a whole line or record, and the set then stops
+ * writing it (PERF_TRAMP_ERR_WRITE_STOPPED, once).
+ *
  * Memory: stubs live in 64 KiB arenas that are written while read+write and
  * then made read+execute; no page is ever writable and executable at once.
  * Arenas are unmapped only by perf_tramp_teardown().
@@ -76,6 +83,15 @@ enum perf_tramp_status {
     PERF_TRAMP_ERR_UNUSABLE = 5,
     /* A feature this build does not have: `detail` names it. */
     PERF_TRAMP_ERR_UNSUPPORTED = 6,
+    /* The file at `path` is not this process's alone (another owner, open
+     * to other users, more than one hard link, not a regular file):
+     * `detail` says which. It was not written, truncated or changed. */
+    PERF_TRAMP_ERR_UNSAFE_FILE = 7,
+    /* Writing an entry to `path` failed (`os_errno`: a full disk, a size
+     * limit). The file was cut back to end with its last whole entry and
+     * the set writes nothing more to it: this is returned once, and later
+     * calls make stubs and return PERF_TRAMP_OK without writing. */
+    PERF_TRAMP_ERR_WRITE_STOPPED = 8,
 };
 
 /* Large enough for "/tmp/perf-<pid>.map" and "/tmp/jit-<pid>.dump". */

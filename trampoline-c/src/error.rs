@@ -26,6 +26,14 @@ pub(crate) fn check(status: libc::c_int, error: &ffi::PerfTrampError) -> Result<
             path,
             source: os_error,
         },
+        ffi::PERF_TRAMP_ERR_WRITE_STOPPED => Error::WriteStopped {
+            path,
+            source: os_error,
+        },
+        ffi::PERF_TRAMP_ERR_UNSAFE_FILE => Error::UnsafeFile {
+            path,
+            reason: detail,
+        },
         ffi::PERF_TRAMP_ERR_MEMORY => Error::Memory(os_error),
         ffi::PERF_TRAMP_ERR_UNSUPPORTED => Error::Unsupported(detail),
         ffi::PERF_TRAMP_ERR_UNUSABLE => Error::Unusable(detail),

@@ -14,6 +14,8 @@ pub const PERF_TRAMP_ERR_WRITE: c_int = 3;
 pub const PERF_TRAMP_ERR_MEMORY: c_int = 4;
 pub const PERF_TRAMP_ERR_UNUSABLE: c_int = 5;
 pub const PERF_TRAMP_ERR_UNSUPPORTED: c_int = 6;
+pub const PERF_TRAMP_ERR_UNSAFE_FILE: c_int = 7;
+pub const PERF_TRAMP_ERR_WRITE_STOPPED: c_int = 8;
 
 pub const PERF_TRAMP_ARCH_HOST: c_int = 0;
 pub const PERF_TRAMP_ARCH_X86_64: c_int = 62;

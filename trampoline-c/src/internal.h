@@ -97,6 +97,7 @@ struct perf_tramp_set {
     off_t opened_at;                /* file size when this set opened it */
     off_t size_at_fork;             /* file size when the last fork began */
     int forked;                     /* set in a fork child until it switches */
+    int stopped;                    /* a write failed: nothing more is written */
     struct perf_tramp_jitdump_state jit;
 
     struct perf_tramp_set *next_registered;
@@ -116,12 +117,22 @@ int perf_tramp_fail(struct perf_tramp_error *error, int status, int os_errno,
                     const char *path, const char *detail);
 
 /* Opens `path` with `flags` (plus O_NOFOLLOW|O_CLOEXEC), mode 0600. A
- * symlink at `path` gives PERF_TRAMP_ERR_SYMLINK and is never followed. */
+ * symlink at `path` gives PERF_TRAMP_ERR_SYMLINK and is never followed; a
+ * file that is not ours alone (another owner, group or other access, more
+ * than one link, not a regular file) gives PERF_TRAMP_ERR_UNSAFE_FILE and
+ * is left untouched: O_TRUNC is applied only after that check. */
 int perf_tramp_open_file(const char *path, int flags, int *fd_out,
                          struct perf_tramp_error *error);
 
-/* Writes all of `len` bytes; returns 0 or the errno. */
-int perf_tramp_write_fully(int fd, const void *data, size_t len);
+/* Writes all of `len` bytes; returns 0 or the errno. On failure the bytes
+ * that did reach the file are cut off again, so it ends where it did. */
+int perf_tramp_write_whole(int fd, const void *data, size_t len);
+
+/* Writes one entry (line or records) to the set's file, lock held. The
+ * first failure stops the set's writing: PERF_TRAMP_ERR_WRITE_STOPPED, and
+ * every later call writes nothing and returns PERF_TRAMP_OK. */
+int perf_tramp_write_entry_bytes(struct perf_tramp_set *set, const void *data, size_t len,
+                                 struct perf_tramp_error *error);
 
 /* Copies `name` to `out` (at least `len` bytes) with every control character
  * replaced by '?'; returns the number of bytes written (never more than len). */

@@ -12,7 +12,9 @@
  *
  * Every record is built whole in a buffer and reaches the file in one
  * write(2) under the set's lock; a stub's two records go out in the same
- * write, so the unwind info is never separated from its code.
+ * write, so the unwind info is never separated from its code. Records the
+ * disk takes only in part are cut off again and the set stops writing
+ * (file.c). The file is truncated only once it is known to be ours alone.
  *
  * After fork the child gets its own dump, with its own header and mapping
  * (perf inject only takes a dump named after the pid that mapped it). With
@@ -141,7 +143,7 @@ static int create_dump(pid_t pid, int elf_machine, struct dump *dump,
         .timestamp = monotonic_ns(),
         .flags = 0,
     };
-    int failed = perf_tramp_write_fully(dump->fd, &header, sizeof header);
+    int failed = perf_tramp_write_whole(dump->fd, &header, sizeof header);
     if (failed) {
         discard(dump);
         return perf_tramp_fail(error, PERF_TRAMP_ERR_WRITE, failed, dump->path, NULL);
@@ -177,6 +179,7 @@ static void adopt(struct perf_tramp_set *set, const struct dump *dump)
     set->owner_pid = getpid();
     set->opened_at = sizeof(struct jitdump_header);
     set->forked = 0;
+    set->stopped = 0; /* a new file */
 }
 
 static int jitdump_open(struct perf_tramp_set *set, struct perf_tramp_error *error)
@@ -334,15 +337,16 @@ static int write_records(struct perf_tramp_set *set, uintptr_t addr, size_t size
     int failed = put_code_load(set, timestamp, addr, size, name, name_len,
                                records + unwind_size, &load_size);
     /* Unreadable code is reported as a failed write of its entry: nothing
-     * reaches the file. */
-    if (!failed)
-        failed = perf_tramp_write_fully(set->fd, records, unwind_size + load_size);
+     * reaches the file, and later entries still do. */
+    int status = PERF_TRAMP_OK;
+    if (failed)
+        status = perf_tramp_fail(error, PERF_TRAMP_ERR_WRITE, failed, set->path, NULL);
+    else
+        status = perf_tramp_write_entry_bytes(set, records, unwind_size + load_size, error);
 
     if (records != stack_records)
         free(records);
-    if (failed)
-        return perf_tramp_fail(error, PERF_TRAMP_ERR_WRITE, failed, set->path, NULL);
-    return PERF_TRAMP_OK;
+    return status;
 }
 
 static int jitdump_write_stub(struct perf_tramp_set *set, uintptr_t addr, size_t size,
@@ -411,7 +415,7 @@ static int copy_parent_records(int from, off_t upto, const struct dump *child,
         have += (size_t)n;
     }
     adopt_records(buf, &have, (uint32_t)getpid(), monotonic_ns());
-    int failed = perf_tramp_write_fully(child->fd, buf, have);
+    int failed = perf_tramp_write_whole(child->fd, buf, have);
     free(buf);
     if (failed)
         return perf_tramp_fail(error, PERF_TRAMP_ERR_WRITE, failed, child->path, NULL);

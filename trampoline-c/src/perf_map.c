@@ -6,7 +6,8 @@
  *
  * Each line is built whole in a buffer and reaches the file in one write(2)
  * (the caller holds the set's lock), so concurrent writers never interleave
- * and a crash loses at most the line being written.
+ * and a crash loses at most the line being written. A line the disk takes
+ * only in part is cut off again and the set stops writing (file.c).
  */
 #include "internal.h"
 
@@ -69,13 +70,11 @@ static int perf_map_write_entry(struct perf_tramp_set *set, uintptr_t addr, size
     int head = snprintf(line, LINE_OVERHEAD, "%" PRIxPTR " %zx ", addr, size);
     size_t len = (size_t)head + perf_tramp_sanitize_name(name, name_len, line + head);
     line[len++] = '\n';
-    int failed = perf_tramp_write_fully(set->fd, line, len);
+    int status = perf_tramp_write_entry_bytes(set, line, len, error);
 
     if (line != stack_line)
         free(line);
-    if (failed)
-        return perf_tramp_fail(error, PERF_TRAMP_ERR_WRITE, failed, set->path, NULL);
-    return PERF_TRAMP_OK;
+    return status;
 }
 
 /* Appends the whole lines of `source` between `from` and `to` to `fd`. A
@@ -117,9 +116,9 @@ static int copy_entries(const char *source, off_t from, off_t to, int fd, const 
             whole--;
         if (whole == 0 && have == COPY_CHUNK)
             whole = have; /* one line longer than a chunk: pass it through */
-        int failed = perf_tramp_write_fully(fd, buf, whole);
+        int failed = perf_tramp_write_whole(fd, buf, whole);
         if (failed)
-            status = perf_tramp_fail(error, PERF_TRAMP_ERR_WRITE, failed, dest, NULL);
+            status = perf_tramp_fail(error, PERF_TRAMP_ERR_WRITE_STOPPED, failed, dest, NULL);
         carried = have - whole;
         memmove(buf, buf + whole, carried);
     }
@@ -146,7 +145,9 @@ static int perf_map_switch_to_child(struct perf_tramp_set *set, struct perf_tram
         if (!set->forked && set->fd >= 0 && fstat(set->fd, &st) == 0)
             upto = st.st_size; /* forked without the atfork handlers */
         status = copy_entries(set->path, set->opened_at, upto, child_fd, child_path, error);
-        if (status != PERF_TRAMP_OK) {
+        /* A copy the disk would not take ends with whole lines; the child
+         * keeps its file, stopped, rather than copy again on the next call. */
+        if (status != PERF_TRAMP_OK && status != PERF_TRAMP_ERR_WRITE_STOPPED) {
             close(child_fd);
             return status;
         }
@@ -159,7 +160,8 @@ static int perf_map_switch_to_child(struct perf_tramp_set *set, struct perf_tram
     memcpy(set->path, child_path, sizeof child_path);
     set->opened_at = child_size;
     set->forked = 0;
-    return PERF_TRAMP_OK;
+    set->stopped = status == PERF_TRAMP_ERR_WRITE_STOPPED;
+    return status;
 }
 
 static void perf_map_before_fork(struct perf_tramp_set *set)

@@ -90,7 +90,8 @@ int perf_tramp_compile(perf_tramp_set *set, const char *name, size_t name_len,
     int status = ensure_own_file(set, error);
     if (status == PERF_TRAMP_OK)
         status = perf_tramp_arenas_take(&set->arenas, &slot, error);
-    if (status == PERF_TRAMP_OK)
+    /* After a failed write the stub is still made, only not named. */
+    if (status == PERF_TRAMP_OK && !set->stopped)
         status = set->backend->write_stub(set, (uintptr_t)slot, stub_size, name, name_len, error);
     pthread_mutex_unlock(&set->lock);
 
@@ -109,7 +110,7 @@ int perf_tramp_write_entry(perf_tramp_set *set, uintptr_t addr, size_t size, con
                                "null argument to write_entry");
     pthread_mutex_lock(&set->lock);
     int status = ensure_own_file(set, error);
-    if (status == PERF_TRAMP_OK)
+    if (status == PERF_TRAMP_OK && !set->stopped)
         status = set->backend->write_entry(set, addr, size, name, name_len, error);
     pthread_mutex_unlock(&set->lock);
     return status;

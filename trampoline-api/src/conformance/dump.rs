@@ -58,6 +58,58 @@ macro_rules! jitdump_conformance_tests {
                 fn write_entry_adds_a_code_load_of_the_bytes_there() {
                     $crate::conformance::write_entry_adds_a_code_load::<$imp>();
                 }
+                #[test]
+                fn failed_dump_write_leaves_whole_records_and_stops() {
+                    $crate::conformance::failed_write_leaves_whole_entries_and_stops::<$imp>(
+                        $crate::Backend::JitDump,
+                    );
+                }
+                #[test]
+                fn full_tmp_leaves_whole_dump_records_and_stops() {
+                    $crate::conformance::full_tmp_leaves_whole_entries_and_stops::<$imp>(
+                        $crate::Backend::JitDump,
+                    );
+                }
+                #[test]
+                fn fork_child_refused_its_dump_never_writes_the_parents() {
+                    $crate::conformance::fork_child_refused_its_file_never_writes_the_parents::<$imp>(
+                        $crate::Backend::JitDump,
+                    );
+                }
+                #[test]
+                fn read_only_tmp_is_one_open_error_for_the_dump() {
+                    $crate::conformance::read_only_tmp_is_an_open_error::<$imp>(
+                        $crate::Backend::JitDump,
+                    );
+                }
+                #[test]
+                fn dump_of_another_user_is_refused() {
+                    $crate::conformance::planted_file_is_refused::<$imp>(
+                        $crate::Backend::JitDump,
+                        $crate::conformance::Planted::OtherUsersFile,
+                    );
+                }
+                #[test]
+                fn dump_open_to_others_is_refused() {
+                    $crate::conformance::planted_file_is_refused::<$imp>(
+                        $crate::Backend::JitDump,
+                        $crate::conformance::Planted::OpenToOthers,
+                    );
+                }
+                #[test]
+                fn hard_link_at_dump_path_is_refused_and_not_truncated() {
+                    $crate::conformance::planted_file_is_refused::<$imp>(
+                        $crate::Backend::JitDump,
+                        $crate::conformance::Planted::HardLink,
+                    );
+                }
+                #[test]
+                fn fifo_at_dump_path_is_refused() {
+                    $crate::conformance::planted_file_is_refused::<$imp>(
+                        $crate::Backend::JitDump,
+                        $crate::conformance::Planted::Fifo,
+                    );
+                }
             }
         }
     };
@@ -422,25 +474,33 @@ pub fn fork_child_writes_its_own_dump<T: Trampolines>(persist: bool) {
     let set = create::<T>(jit_options(persist));
     let inherited = compile(&set, "py::parent_function");
 
-    let (pid, child_watch) = fork_gated(DumpWatch::for_pid, || {
-        set.after_fork_child().expect("after_fork_child");
-        let own = jit_dump_path(std::process::id());
-        assert_eq!(set.output_path(), own, "the child's dump path");
-        let marker = [("r-xp".to_string(), "00000000".to_string())];
-        assert_eq!(mappings_of(&own), marker, "the child's own marker mapping");
-        let null = std::ptr::null_mut();
-        let got = unsafe { inherited.call(null, null, 41 as *mut c_void, add_one) };
-        assert_eq!(got as usize, 42, "the inherited stub");
-        set.compile("py::child_function")
-            .expect("compile in the child");
-        true
-    });
+    // The parent names a function after the fork but before the child
+    // switches files: the child must not copy it (it is not mapped there).
+    let (pid, child_watch) = fork_gated(
+        |pid| {
+            compile(&set, "py::parent_after_fork");
+            DumpWatch::for_pid(pid)
+        },
+        || {
+            set.after_fork_child().expect("after_fork_child");
+            let own = jit_dump_path(std::process::id());
+            assert_eq!(set.output_path(), own, "the child's dump path");
+            let marker = [("r-xp".to_string(), "00000000".to_string())];
+            assert_eq!(mappings_of(&own), marker, "the child's own marker mapping");
+            let null = std::ptr::null_mut();
+            let got = unsafe { inherited.call(null, null, 41 as *mut c_void, add_one) };
+            assert_eq!(got as usize, 42, "the inherited stub");
+            set.compile("py::child_function")
+                .expect("compile in the child");
+            true
+        },
+    );
 
     let parent = parent_watch.dump();
     let parent_names: Vec<&str> = parent.code_loads().map(|l| l.name.as_str()).collect();
     assert_eq!(
         parent_names,
-        ["py::parent_function"],
+        ["py::parent_function", "py::parent_after_fork"],
         "the child wrote into the parent's dump"
     );
     let child = child_watch.dump();
@@ -448,7 +508,11 @@ pub fn fork_child_writes_its_own_dump<T: Trampolines>(persist: bool) {
     let loads = stub_loads(&child);
     let child_names: Vec<&str> = loads.iter().map(|(_, l)| l.name.as_str()).collect();
     if persist {
-        assert_eq!(child_names, ["py::parent_function", "py::child_function"]);
+        assert_eq!(
+            child_names,
+            ["py::parent_function", "py::child_function"],
+            "the child's dump must copy the parent's records as they were at the fork"
+        );
         assert_eq!(
             (loads[0].1.code_addr, loads[0].1.code.len()),
             (inherited.addr() as u64, inherited.size())

@@ -1,20 +1,20 @@
 //! The jitdump writer (SPEC §7): `/tmp/jit-<pid>.dump`, created so that a
-//! symlink at the path is refused, with its header, its first page mapped as
-//! the marker perf looks for, and for every stub a `JIT_CODE_UNWINDING_INFO`
-//! record (the stub's `.eh_frame` + `.eh_frame_hdr`) then a `JIT_CODE_LOAD`
-//! record, both in a single `write(2)`, so neither reaches the file without
-//! the other or in pieces.
+//! symlink or a file that is not ours alone is refused (and not truncated),
+//! with its header, its first page mapped as the marker perf looks for, and
+//! for every stub a `JIT_CODE_UNWINDING_INFO` record (the stub's `.eh_frame`
+//! and `.eh_frame_hdr`) then a `JIT_CODE_LOAD` record, both in a single
+//! `write(2)`, so neither reaches the file without the other or in pieces
+//! (records the disk takes only in part are cut off again, and writing
+//! stops: `file::Output`).
 
-use super::file::{open_error, write_in_one_call};
+use super::file::{Opening, Output};
 use super::marker::Marker;
 use super::own_memory;
 use super::Sink;
 use crate::encode::HostStub;
 use jitdump::unwind::layout::perf_mapping_len;
 use jitdump::{monotonic_ns, Arch, CodeLoad, Header, RecordBody, UnwindingInfo};
-use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use trampoline_api::{jit_dump_path, sanitize_name, Error};
 
@@ -32,7 +32,7 @@ pub struct JitDump {
 }
 
 struct OpenDump {
-    file: File,
+    output: Output,
     /// Mapped as long as this dump is the one written; unmapped with it.
     _marker: Marker,
 }
@@ -57,10 +57,11 @@ impl JitDump {
         })
     }
 
-    fn file(&self) -> Result<&File, Error> {
+    /// The dump's output, or why there is none.
+    fn output(&mut self) -> Result<&mut Output, Error> {
         self.dump
-            .as_ref()
-            .map(|d| &d.file)
+            .as_mut()
+            .map(|d| &mut d.output)
             .map_err(|why| Error::Unusable(why.clone()))
     }
 
@@ -92,21 +93,25 @@ impl JitDump {
 
 impl Sink for JitDump {
     fn add_stub(&mut self, addr: usize, code: &[u8], name: &str) -> Result<(), Error> {
-        self.file()?;
+        if self.output()?.is_stopped() {
+            return Ok(());
+        }
         let body = RecordBody::UnwindingInfo(self.stub_unwinding.clone());
         let mut records = body
             .encode(monotonic_ns())
             .map_err(|e| self.write_error(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
         records.extend(self.code_load(addr, code.to_vec(), name)?);
-        write_in_one_call(self.file()?, &records, &self.path)
+        self.output()?.write_entry(&records)
     }
 
     fn add_foreign(&mut self, addr: usize, size: usize, name: &str) -> Result<(), Error> {
-        self.file()?;
+        if self.output()?.is_stopped() {
+            return Ok(());
+        }
         // No unwinding record: how foreign code keeps its frames is unknown.
         let code = own_memory::read(addr, size).map_err(|e| self.write_error(e))?;
         let record = self.code_load(addr, code, name)?;
-        write_in_one_call(self.file()?, &record, &self.path)
+        self.output()?.write_entry(&record)
     }
 
     fn after_fork_child(&mut self, persist: bool) -> Result<(), Error> {
@@ -115,8 +120,10 @@ impl Sink for JitDump {
             // Same pid: this is not a fresh child, or it already switched.
             return Ok(());
         }
+        // What the parent's set had written at the fork, not what the
+        // parent has added to the shared file since.
         let inherited = match (&self.dump, persist) {
-            (Ok(parent), true) => records_for_child(&parent.file, &self.path),
+            (Ok(parent), true) => records_for_child(&parent.output),
             _ => Ok(Vec::new()),
         };
         // From here on nothing may reach the parent's dump: drop the child's
@@ -140,38 +147,28 @@ impl Sink for JitDump {
     }
 }
 
-/// `O_CREAT|O_TRUNC|O_RDWR|O_NOFOLLOW|O_CLOEXEC`, mode 0600; writes the
-/// header and `records` in one call, then maps the marker.
+/// `O_CREAT|O_RDWR|O_NOFOLLOW|O_CLOEXEC`, mode 0600, truncated once it is
+/// known to be ours alone; writes the header and `records` in one call, then
+/// maps the marker.
 fn create(path: &Path, elf_machine: u32, records: &[u8]) -> Result<OpenDump, Error> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| open_error(path, e))?;
+    let mut output = Output::open(path, Opening::Truncate)?;
     let mut start = Header::new(elf_machine, std::process::id(), monotonic_ns()).encode();
     start.extend_from_slice(records);
-    write_in_one_call(&file, &start, path)?;
-    let marker = Marker::map(&file, path)?;
+    output.write_initial(&start)?;
+    let marker = Marker::map(output.file(), path)?;
     Ok(OpenDump {
-        file,
+        output,
         _marker: marker,
     })
 }
 
-/// The parent's whole records (a record it was writing at the moment of
-/// `fork` is left out), its code loads made the child's: perf files a code
-/// load under the pid in the record.
-fn records_for_child(parent: &File, parent_path: &Path) -> Result<Vec<u8>, Error> {
-    let bytes = read_whole(parent).map_err(|source| Error::Open {
-        path: parent_path.to_path_buf(),
-        source,
-    })?;
+/// The parent's whole records as they were at the fork (a record cut short
+/// is left out), its code loads made the child's: perf files a code load
+/// under the pid in the record.
+fn records_for_child(parent: &Output) -> Result<Vec<u8>, Error> {
+    let bytes = parent.written()?;
     let unreadable = |e: jitdump::JitdumpError| Error::Open {
-        path: parent_path.to_path_buf(),
+        path: parent.path().to_path_buf(),
         source: io::Error::new(io::ErrorKind::InvalidData, e),
     };
     let (dump, _cut_short) = jitdump::parse_complete_records(&bytes).map_err(unreadable)?;
@@ -185,24 +182,6 @@ fn records_for_child(parent: &File, parent_path: &Path) -> Result<Vec<u8>, Error
         out.extend(record.encode().unwrap_or_default());
     }
     Ok(out)
-}
-
-/// The file's bytes via positional reads: the descriptor's offset is shared
-/// with the parent and must not move.
-fn read_whole(file: &File) -> io::Result<Vec<u8>> {
-    let len = file.metadata()?.len() as usize;
-    let mut bytes = vec![0; len];
-    let mut done = 0;
-    while done < len {
-        match file.read_at(&mut bytes[done..], done as u64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    bytes.truncate(done);
-    Ok(bytes)
 }
 
 fn current_tid() -> u32 {

@@ -1,6 +1,7 @@
 //! Where stubs are named for perf: one [`Sink`] per backend, picked by
 //! [`open`]: the perf map (SPEC §3) or the jitdump with unwind info (SPEC §7).
-//! `file` holds what both share (symlink refusal, one-`write` entries).
+//! `file` holds what both share: refusing a symlink or a file that is not
+//! ours alone, whole entries, and stopping after the first failed write.
 
 mod file;
 mod jit_dump;
@@ -20,6 +21,8 @@ pub use perf_map::PerfMap;
 pub trait Sink: Send {
     /// Names one of the set's stubs, `code` (its bytes, at `addr`), as
     /// `name` (control characters in `name` are replaced, never written raw).
+    /// After a failed write (reported once, as `Error::WriteStopped`) this
+    /// and `add_foreign` write nothing and succeed.
     fn add_stub(&mut self, addr: usize, code: &[u8], name: &str) -> Result<(), Error>;
 
     /// Names `size` bytes of code the set did not make (a JIT's, another

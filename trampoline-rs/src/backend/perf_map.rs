@@ -1,18 +1,19 @@
 //! The perf map writer (SPEC §3, §6): `/tmp/perf-<pid>.map`, opened so that a
-//! symlink at the path is refused, one `<start> <size> <name>` line per entry,
-//! each in a single `write(2)` so that a line reaches the file whole.
+//! symlink or a file that is not ours alone is refused, one
+//! `<start> <size> <name>` line per entry, each in a single `write(2)` so
+//! that a line reaches the file whole (a line the disk takes only in part is
+//! cut off again, and writing stops: `file::Output`).
 
-use super::file::{open_error, write_in_one_call};
+use super::file::{Opening, Output};
 use super::Sink;
-use std::fs::{File, OpenOptions};
-use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use trampoline_api::{perf_map_path, sanitize_name, Error};
 
 /// The open map of this process.
 pub struct PerfMap {
-    file: File,
+    /// The file, or why there is none: a forked child whose own map could
+    /// not be opened writes nowhere rather than to the parent's.
+    output: Result<Output, String>,
     path: PathBuf,
 }
 
@@ -21,14 +22,21 @@ impl PerfMap {
     pub fn for_this_process() -> Result<PerfMap, Error> {
         let path = perf_map_path(std::process::id());
         Ok(PerfMap {
-            file: open_for_append(&path)?,
+            output: Ok(Output::open(&path, Opening::Append)?),
             path,
         })
     }
 
     fn add(&mut self, addr: usize, size: usize, name: &str) -> Result<(), Error> {
+        let output = self
+            .output
+            .as_mut()
+            .map_err(|why| Error::Unusable(why.clone()))?;
+        if output.is_stopped() {
+            return Ok(());
+        }
         let line = format!("{addr:x} {size:x} {}\n", sanitize_name(name));
-        write_in_one_call(&self.file, line.as_bytes(), &self.path)
+        output.write_entry(line.as_bytes())
     }
 }
 
@@ -47,20 +55,29 @@ impl Sink for PerfMap {
             // Same pid: this is not a fresh child, or it already switched.
             return Ok(());
         }
-        let inherited = if persist {
-            Some(whole_lines_of(&self.path)?)
-        } else {
-            None
+        // What the parent's set had written at the fork, not what the
+        // parent has added to the shared file since.
+        let inherited = match (&self.output, persist) {
+            (Ok(parent), true) => parent.written().map(whole_lines),
+            _ => Ok(Vec::new()),
         };
-        let file = open_for_append(&child_path)?;
-        if let Some(entries) = inherited.filter(|e| !e.is_empty()) {
-            write_in_one_call(&file, &entries, &child_path)?;
-        }
-        // Replacing the handle closes the child's copy of the parent's
-        // descriptor; the parent's stays open.
-        self.file = file;
+        // From here on nothing may reach the parent's map: replacing the
+        // output closes the child's copy of its descriptor.
+        self.output = Err(format!(
+            "{} could not be opened in this forked child; nothing is written",
+            child_path.display()
+        ));
         self.path = child_path;
-        Ok(())
+        let mut output = Output::open(&self.path, Opening::Append)?;
+        let copied = match inherited {
+            Ok(entries) if entries.is_empty() => Ok(()),
+            // A copy the disk will not take leaves whole lines, stopped.
+            Ok(entries) => output.write_entry(&entries),
+            // Unreadable: the child's map starts empty.
+            Err(e) => Err(e),
+        };
+        self.output = Ok(output);
+        copied
     }
 
     fn path(&self) -> &Path {
@@ -68,30 +85,12 @@ impl Sink for PerfMap {
     }
 }
 
-/// `O_WRONLY|O_CREAT|O_APPEND|O_NOFOLLOW|O_CLOEXEC`, mode 0600.
-fn open_for_append(path: &Path) -> Result<File, Error> {
-    OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| open_error(path, e))
-}
-
-/// The parent's map up to its last newline: a line the parent was writing at
-/// the moment of `fork` is left out rather than copied in half.
-fn whole_lines_of(path: &Path) -> Result<Vec<u8>, Error> {
-    let mut text = Vec::new();
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
-        .and_then(|mut f| f.read_to_end(&mut text))
-        .map_err(|e| open_error(path, e))?;
+/// The map up to its last newline: a line cut short is left out rather
+/// than copied in half.
+fn whole_lines(mut text: Vec<u8>) -> Vec<u8> {
     let whole = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     text.truncate(whole);
-    Ok(text)
+    text
 }
 
 #[cfg(test)]
@@ -100,29 +99,8 @@ mod tests {
 
     #[test]
     fn a_partial_last_line_is_not_inherited() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("perf-1.map");
-        std::fs::write(&path, "a0 8 py::f\nb0 8 py::g\nc0 8 py::hal").unwrap();
-        assert_eq!(whole_lines_of(&path).unwrap(), b"a0 8 py::f\nb0 8 py::g\n");
-        std::fs::write(&path, "c0 8 py::hal").unwrap();
-        assert_eq!(whole_lines_of(&path).unwrap(), b"");
-    }
-
-    #[test]
-    fn open_refuses_a_symlink_and_reports_other_failures_with_the_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let link = dir.path().join("link.map");
-        std::os::unix::fs::symlink(dir.path().join("target"), &link).unwrap();
-        assert!(matches!(open_for_append(&link), Err(Error::Symlink { path }) if path == link));
-        assert!(
-            !dir.path().join("target").exists(),
-            "the symlink was followed"
-        );
-        let missing_dir = dir.path().join("no-such-dir/x.map");
-        let err = open_for_append(&missing_dir).unwrap_err();
-        assert!(
-            matches!(&err, Error::Open { path, .. } if *path == missing_dir),
-            "{err}"
-        );
+        let text = b"a0 8 py::f\nb0 8 py::g\nc0 8 py::hal".to_vec();
+        assert_eq!(whole_lines(text), b"a0 8 py::f\nb0 8 py::g\n");
+        assert_eq!(whole_lines(b"c0 8 py::hal".to_vec()), b"");
     }
 }
