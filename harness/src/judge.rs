@@ -307,6 +307,28 @@ fn first_difference(what: &str, actual: &[String], expected: &[String]) -> Strin
     )
 }
 
+/// A file's problems and the sampled frames in its code that did not
+/// resolve to a script function, as failures of process `index`.
+fn validity(
+    fail: &mut impl FnMut(String),
+    index: usize,
+    what: &str,
+    problems: &[String],
+    unresolved: (usize, &str),
+) {
+    for problem in problems {
+        fail(format!("process {}: {what}{problem}", index + 1));
+    }
+    if unresolved.0 > 0 {
+        fail(format!(
+            "process {}: {} sampled frames {} did not resolve to a py:: name",
+            index + 1,
+            unresolved.0,
+            unresolved.1
+        ));
+    }
+}
+
 /// The facts of one run against the expectations.
 fn expected_facts(e: &Expectations, findings: &mut Findings, obs: &Observation) {
     let main = obs.processes.first().cloned().unwrap_or_default();
@@ -364,17 +386,9 @@ fn expected_facts(e: &Expectations, findings: &mut Findings, obs: &Observation) 
         fail("a perf map was written, expected none".into());
     }
     if e.map_valid {
-        for (i, process) in obs.processes.iter().enumerate() {
-            for problem in &process.map_problems {
-                fail(format!("process {}: {problem}", i + 1));
-            }
-            if process.unresolved_stub_frames > 0 {
-                fail(format!(
-                    "process {}: {} sampled frames inside stubs did not resolve to a py:: name",
-                    i + 1,
-                    process.unresolved_stub_frames
-                ));
-            }
+        for (i, p) in obs.processes.iter().enumerate() {
+            let unresolved = (p.unresolved_stub_frames, "inside stubs");
+            validity(&mut fail, i, "", &p.map_problems, unresolved);
         }
     }
     if e.no_jitdump && obs.processes.iter().any(|p| p.dump.is_some()) {
@@ -396,17 +410,9 @@ fn expected_facts(e: &Expectations, findings: &mut Findings, obs: &Observation) 
         if obs.processes.iter().all(|p| p.dump.is_none()) {
             fail("no process wrote a jitdump to validate".into());
         }
-        for (i, process) in obs.processes.iter().enumerate() {
-            for problem in &process.dump_problems {
-                fail(format!("process {}: jitdump: {problem}", i + 1));
-            }
-            if process.unresolved_jit_frames > 0 {
-                fail(format!(
-                    "process {}: {} sampled frames in jitted-*.so files did not resolve to a py:: name",
-                    i + 1,
-                    process.unresolved_jit_frames
-                ));
-            }
+        for (i, p) in obs.processes.iter().enumerate() {
+            let unresolved = (p.unresolved_jit_frames, "in jitted-*.so files");
+            validity(&mut fail, i, "jitdump: ", &p.dump_problems, unresolved);
         }
     }
     if let Some(count) = e.processes {

@@ -94,7 +94,10 @@ fn a_perf_that_may_not_sample_is_an_environment_error_with_the_sysctl() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&perf, std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = format!("{}:/usr/bin:/bin", dir.path().display());
-    for command in [&["check", "seed_env"][..], &["run", "seed_env", "--no-build"]] {
+    for command in [
+        &["check", "seed_env"][..],
+        &["run", "seed_env", "--no-build"],
+    ] {
         let out = Command::new(env!("CARGO_BIN_EXE_harness"))
             .args(["--root", project_root().to_str().unwrap()])
             .args(command)
@@ -103,8 +106,14 @@ fn a_perf_that_may_not_sample_is_an_environment_error_with_the_sysctl() {
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{command:?}");
         let stderr = text(&out.stderr);
-        assert!(stderr.starts_with("perf may not sample here (kernel.perf_event_paranoid = "), "{stderr}");
-        assert!(stderr.contains("run `sudo sysctl -w kernel.perf_event_paranoid=2`"), "{stderr}");
+        assert!(
+            stderr.starts_with("perf may not sample here (kernel.perf_event_paranoid = "),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("run `sudo sysctl -w kernel.perf_event_paranoid=2`"),
+            "{stderr}"
+        );
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
 }

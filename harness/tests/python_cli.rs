@@ -170,7 +170,14 @@ fn a_python_that_hangs_is_given_up_on_with_one_line() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
     let started = std::time::Instant::now();
-    let out = harness(&["--root", root(), "check", "--python", python.to_str().unwrap(), "seed_xperf"]);
+    let out = harness(&[
+        "--root",
+        root(),
+        "check",
+        "--python",
+        python.to_str().unwrap(),
+        "seed_xperf",
+    ]);
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
@@ -179,6 +186,12 @@ fn a_python_that_hangs_is_given_up_on_with_one_line() {
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    let left = Command::new("pgrep").args(["-f", "sleep 100000"]).output().unwrap();
-    assert!(left.stdout.is_empty(), "the hanging program was left running");
+    let left = Command::new("pgrep")
+        .args(["-f", "sleep 100000"])
+        .output()
+        .unwrap();
+    assert!(
+        left.stdout.is_empty(),
+        "the hanging program was left running"
+    );
 }

@@ -21,9 +21,11 @@ impl StackPattern {
             let part = part.trim();
             let (name, count) = match part.rsplit_once('*') {
                 Some((name, n)) => match n.parse::<usize>() {
-                    Ok(n) if n > MAX_REPEAT => return Err(format!(
+                    Ok(n) if n > MAX_REPEAT => {
+                        return Err(format!(
                         "repeat count in stack frame `{part}` is too large (at most {MAX_REPEAT})"
-                    )),
+                    ))
+                    }
                     Ok(n) if n > 0 => (name, n),
                     _ => return Err(format!("bad repeat count in stack frame `{part}`")),
                 },

@@ -76,12 +76,14 @@ impl RulesFile {
         }
         let deviation = match (self.deviation, self.expect) {
             (None, None) => None,
-            (Some(why), None) => return Err(error(
-                Some(why.span()),
-                format!(
+            (Some(why), None) => {
+                return Err(error(
+                    Some(why.span()),
+                    format!(
                     "a `deviation` needs a [{table}.expect] table: what the runtime does instead"
                 ),
-            )),
+                ))
+            }
             (None, Some(expect)) => {
                 return Err(error(
                     Some(expect.span()),
