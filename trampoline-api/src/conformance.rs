@@ -28,6 +28,10 @@ pub use dump::{
 mod perf_jit;
 pub use perf_jit::check_chain_example_under_perf_jit;
 
+/// Whether the test runs under qemu-user, where some checks cannot mean
+/// anything (the reason to print when skipping them).
+pub use perf_script::user_mode_emulation;
+
 /// Expands to the whole suite as `#[test]`s for the implementation `$imp`,
 /// each in its own process.
 #[macro_export]
