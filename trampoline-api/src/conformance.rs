@@ -28,6 +28,9 @@ pub use dump::{
 mod perf_jit;
 pub use perf_jit::check_chain_example_under_perf_jit;
 
+mod unreadable;
+pub use unreadable::{unreadable_code_is_efault, Reading};
+
 /// Whether the test runs under qemu-user, where some checks cannot mean
 /// anything (the reason to print when skipping them).
 pub use perf_script::user_mode_emulation;
