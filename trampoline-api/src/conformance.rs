@@ -473,8 +473,9 @@ pub fn write_entry_adds_a_whole_line<T: Trampolines>() {
     );
 }
 
-/// The `chain` example of the crate under test, as `cargo test` builds it
-/// (`target/<profile>/examples/chain`, beside the test's `deps/` folder).
+/// An example of the crate under test (`chain_c`, `chain_rs`: each crate
+/// names its own, so one crate's test never runs the other's), as `cargo
+/// test` builds it (`target/<profile>/examples/<name>`, beside `deps/`).
 pub fn example_binary(name: &str) -> PathBuf {
     let test_exe = std::env::current_exe().expect("current_exe");
     let profile_dir = test_exe
