@@ -34,3 +34,4 @@ pub mod rust;
 pub mod staging;
 pub mod test_suite;
 pub mod toolchain;
+pub mod vm;

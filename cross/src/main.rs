@@ -42,6 +42,39 @@ enum Cmd {
         #[arg(last = true)]
         test_args: Vec<String>,
     },
+    /// The emulated aarch64 machine with real perf.
+    Vm {
+        #[command(subcommand)]
+        command: VmCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum VmCmd {
+    /// Fetch Debian's arm64 kernel, perf and busybox and build the initramfs (cached).
+    Setup {
+        /// Fetch bookworm's newest even if assets are cached.
+        #[arg(long)]
+        refresh: bool,
+    },
+    /// Boot, run a shell script in the guest, bring its files back, power off.
+    Run {
+        /// A folder of aarch64 programs and files, at /stage in the guest.
+        #[arg(long)]
+        stage: Option<PathBuf>,
+        /// The script (busybox sh), run in an empty folder whose files come back.
+        #[arg(long)]
+        script: PathBuf,
+        /// Where the results go (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        /// qemu's -cpu value (e.g. max,pauth-impdef=on to try SVE).
+        #[arg(long, default_value = cross::vm::DEFAULT_CPU)]
+        cpu: String,
+        /// Seconds the script may take.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -122,6 +155,58 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 progress::note("aarch64 tests failed under qemu-user");
                 ExitCode::from(1)
             })
+        }
+        Cmd::Vm { command } => vm(command),
+    }
+}
+
+fn vm(command: VmCmd) -> anyhow::Result<ExitCode> {
+    use cross::vm::{Assets, MachineConfig, Vm};
+    match command {
+        VmCmd::Setup { refresh } => {
+            let start = Instant::now();
+            let assets = Assets::ensure(refresh)?;
+            progress::note(&format!(
+                "machine assets ready in {} ({})",
+                progress::seconds(start.elapsed()),
+                assets.dir.display()
+            ));
+            Ok(ExitCode::SUCCESS)
+        }
+        VmCmd::Run {
+            stage,
+            script,
+            out,
+            cpu,
+            timeout,
+        } => {
+            let text = std::fs::read_to_string(&script)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", script.display()))?;
+            let assets = Assets::ensure(false)?;
+            let config = MachineConfig {
+                cpu,
+                ..MachineConfig::default()
+            };
+            let mut machine = progress::step("booting the aarch64 machine", || {
+                Vm::boot(&assets, stage.as_deref(), &config)
+            })?;
+            progress::note(&format!(
+                "booted in {}",
+                progress::seconds(machine.boot_time)
+            ));
+            let run = progress::step("running the script", || {
+                machine.run(&text, &out, std::time::Duration::from_secs(timeout))
+            })?;
+            machine.shutdown()?;
+            print!("{}", run.stdout);
+            eprint!("{}", run.stderr);
+            progress::note(&format!(
+                "script exited {} after {}; its files are in {}",
+                run.status,
+                progress::seconds(run.took),
+                run.dir.display()
+            ));
+            Ok(ExitCode::from(run.status.clamp(0, 255) as u8))
         }
     }
 }
