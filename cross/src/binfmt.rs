@@ -139,10 +139,11 @@ pub fn enter_and_exec(qemu: &Path, argv: &[OsString]) -> Result<std::convert::In
             std::io::Error::last_os_error()
         );
     }
-    // Keep the same ids inside, so files and tests see who they expect.
+    // Be root inside: the private binfmt_misc files belong to the
+    // namespace's root. Files created still belong to the caller outside.
     write_file("/proc/self/setgroups", "deny")?;
-    write_file("/proc/self/uid_map", &format!("{uid} {uid} 1"))?;
-    write_file("/proc/self/gid_map", &format!("{gid} {gid} 1"))?;
+    write_file("/proc/self/uid_map", &format!("0 {uid} 1"))?;
+    write_file("/proc/self/gid_map", &format!("0 {gid} 1"))?;
     mount(None, "/", None, libc::MS_REC | libc::MS_PRIVATE)
         .context("cannot make the new mount namespace private")?;
     mount(

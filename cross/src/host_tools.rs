@@ -57,18 +57,9 @@ pub fn ensure(tools: &[Tool]) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    let mut packages: Vec<&str> = missing.iter().map(|t| t.package).collect();
-    packages.dedup();
-    let install = format!(
-        "apt-get install -y --no-install-recommends {}",
-        packages.join(" ")
-    );
-    let programs: Vec<&str> = missing.iter().map(|t| t.program).collect();
+    let packages = packages(&missing);
     if !apt::is_root() {
-        bail!(
-            "{} missing: as root, run `apt-get update && {install}`",
-            programs.join(", ")
-        );
+        bail!("{}", not_root_message(&missing));
     }
     progress::step(&format!("installing {}", packages.join(" ")), || {
         command::captured(Command::new("apt-get").args(["-q", "update"]))?;
@@ -81,11 +72,59 @@ pub fn ensure(tools: &[Tool]) -> Result<()> {
     })?;
     let still = missing_programs(tools);
     if !still.is_empty() {
-        bail!("{} still missing after `{install}`", still.join(", "));
+        bail!(
+            "{} still missing after installing {}",
+            still.join(", "),
+            packages.join(" ")
+        );
     }
     Ok(())
 }
 
+fn packages(missing: &[Tool]) -> Vec<&'static str> {
+    let mut packages: Vec<&str> = missing.iter().map(|t| t.package).collect();
+    packages.dedup();
+    packages
+}
+
+/// What a user who may not install packages is told.
+fn not_root_message(missing: &[Tool]) -> String {
+    let programs: Vec<&str> = missing.iter().map(|t| t.program).collect();
+    format!(
+        "{} missing: as root, run `apt-get update && apt-get install -y --no-install-recommends {}`",
+        programs.join(", "),
+        packages(missing).join(" ")
+    )
+}
+
 fn missing_programs(tools: &[Tool]) -> Vec<&'static str> {
     missing(tools).iter().map(|t| t.program).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_gets_the_exact_command() {
+        let missing = [
+            CROSS_BUILD[0],
+            CROSS_BUILD[1],
+            Tool {
+                program: "qemu-aarch64-static",
+                package: "qemu-user-static",
+            },
+        ];
+        assert_eq!(
+            not_root_message(&missing),
+            "aarch64-linux-gnu-gcc, /usr/aarch64-linux-gnu/lib/crti.o, qemu-aarch64-static missing: \
+             as root, run `apt-get update && apt-get install -y --no-install-recommends \
+             gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static`"
+        );
+        assert!(missing_programs(&[Tool {
+            program: "no-such-tool-xyz",
+            package: "x"
+        }])
+        .contains(&"no-such-tool-xyz"));
+    }
 }
