@@ -8,8 +8,9 @@
 //! user and mount namespace (this binary re-executes itself with
 //! [`SUBCOMMAND`], enters the namespaces while it is still single-threaded,
 //! mounts a private binfmt_misc, registers qemu-aarch64-static there and
-//! executes the command): nothing outside that command sees the
-//! registration, and nothing needs undoing. Where the kernel is older, root
+//! executes the command as that namespace's root, which is the caller
+//! outside): nothing outside that command sees the registration, and
+//! nothing needs undoing. Where the kernel is older, root
 //! registers qemu-aarch64 globally for the run only and removes it after
 //! (and says so); any other user gets the reason.
 

@@ -4,6 +4,22 @@
 //! emulated aarch64 machine (qemu-system, TCG) that boots Debian's arm64
 //! kernel with real `perf` to run staged programs and bring results back.
 //!
+//! ```text
+//! cargo run -p cross -- setup          # toolchain: cold ~13 s + apt installs, warm 0.2 s
+//! eval "$(cargo run -q -p cross -- env)"   # cargo now builds for aarch64 into target/aarch64
+//! cargo run -p cross -- test           # the tests under qemu-user (build ~80 s cold, run ~18 s)
+//! cargo run -p cross -- vm setup       # kernel, perf, busybox: cold ~13 s (+ qemu-system-arm)
+//! cargo run -p cross -- vm run --stage DIR --script run.sh --out results [--cpu max,...]
+//! cargo run -p cross --example vm_perf_chain   # chain_c under real perf in the machine
+//! ```
+//!
+//! Everything downloaded lives in `$XDG_CACHE_HOME/perf-trampolines/aarch64`
+//! (or `~/.cache/...`): private apt state (`apt-host`, `apt-guest`), Debian's
+//! compiler (`rust/rustc-web-<version>`) and the machine's kernel and
+//! initramfs (`vm-<kernel package>_<version>`). Each folder is complete or
+//! absent. Root installs the Debian packages the host lacks; everyone else
+//! gets the `apt-get` line and needs no root for the rest.
+//!
 //! Modules, one job each: [`paths`] (cache and workspace folders),
 //! [`staging`] (a cache folder is complete or absent), [`command`] (running
 //! programs with one-line errors), [`progress`] (what a long step is

@@ -83,7 +83,7 @@ impl std::fmt::Display for Version {
 pub fn required_version(workspace: &Path) -> Result<(Version, String)> {
     let text = command::output(
         Command::new("cargo")
-            .args(["metadata", "--format-version", "1", "--offline"])
+            .args(["metadata", "--format-version", "1"])
             .args(["--filter-platform", TARGET])
             .current_dir(workspace),
     )
