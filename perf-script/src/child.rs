@@ -174,6 +174,12 @@ mod tests {
 
     #[test]
     fn a_missing_program_is_a_spawn_error() {
+        if let Some(why) = crate::user_mode_emulation() {
+            // qemu-user runs glibc's posix_spawn child as a fork, so the
+            // exec error never reaches the parent: it sees exit status 127.
+            eprintln!("skipped: a missing program looks like one that exited 127: {why}");
+            return;
+        }
         let result = output(Command::new("/nonexistent/x"), Duration::from_secs(1));
         assert!(
             matches!(&result, Err(ChildError::Spawn(e)) if e.kind() == std::io::ErrorKind::NotFound),

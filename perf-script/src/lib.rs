@@ -15,19 +15,22 @@
 //! `tasks` the task events (`--show-task-events`: exec, fork, exit) that
 //! tell which processes a workload consisted of, even those never sampled;
 //! `jit` holds the jitdump workflow's record options and the cleanup of the
-//! `jitted-*.so` files `perf inject --jit` leaves behind.
+//! `jitted-*.so` files `perf inject --jit` leaves behind; `emulation` tells
+//! whether this program runs under qemu-user, where perf cannot sample it.
 //!
 //! Dependencies: `regex` for the sample, frame and task-event lines;
 //! `thiserror` for [`PerfError`]; `libc` to kill a process group;
 //! `tempfile` (tests only) for scratch folders.
 
 mod child;
+mod emulation;
 mod jit;
 mod parse;
 mod perf;
 mod tasks;
 
 pub use child::{cancel, cancelled, group_members, output, ChildError};
+pub use emulation::user_mode_emulation;
 pub use jit::{parse_jitted_name, JittedFiles, JIT_RECORD_ARGS};
 pub use parse::{parse, parse_profile, Frame, Sample};
 pub use perf::{

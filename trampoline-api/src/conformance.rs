@@ -35,6 +35,13 @@ pub use output_file::{
 mod perf_jit;
 pub use perf_jit::check_chain_example_under_perf_jit;
 
+mod unreadable;
+pub use unreadable::{unreadable_code_is_efault, Reading};
+
+/// Whether the test runs under qemu-user, where some checks cannot mean
+/// anything (the reason to print when skipping them).
+pub use perf_script::user_mode_emulation;
+
 /// Expands to the whole suite as `#[test]`s for the implementation `$imp`,
 /// each in its own process.
 #[macro_export]
@@ -537,8 +544,9 @@ pub fn write_entry_adds_a_whole_line<T: Trampolines>() {
     );
 }
 
-/// The `chain` example of the crate under test, as `cargo test` builds it
-/// (`target/<profile>/examples/chain`, beside the test's `deps/` folder).
+/// An example of the crate under test (`chain_c`, `chain_rs`: each crate
+/// names its own, so one crate's test never runs the other's), as `cargo
+/// test` builds it (`target/<profile>/examples/<name>`, beside `deps/`).
 pub fn example_binary(name: &str) -> PathBuf {
     let test_exe = std::env::current_exe().expect("current_exe");
     let profile_dir = test_exe

@@ -236,11 +236,44 @@ static size_t put_unwinding_info(const struct perf_tramp_set *set, uint64_t time
     return total;
 }
 
+/* The fallback of copy_code: write(2) from the range into a fresh pipe
+ * checks it as process_vm_readv does (EFAULT, page permissions honoured),
+ * and the bytes are read back. A page at a time: an empty pipe always takes
+ * that much without blocking. */
+static int copy_through_pipe(uintptr_t addr, size_t size, unsigned char *out)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0)
+        return errno;
+    size_t have = 0;
+    int failed = 0;
+    while (have < size && !failed) {
+        size_t chunk = size - have < 4096 ? size - have : 4096;
+        ssize_t n = write(fds[1], (const void *)(addr + have), chunk);
+        if (n > 0) {
+            ssize_t got = read(fds[0], out + have, (size_t)n);
+            if (got == n)
+                have += (size_t)n;
+            else
+                failed = got < 0 ? errno : EIO;
+        } else if (n == 0 || errno == EFAULT) {
+            failed = EFAULT;
+        } else if (errno != EINTR) {
+            failed = errno;
+        }
+    }
+    close(fds[0]);
+    close(fds[1]);
+    return failed;
+}
+
 /* Copies `size` bytes of code at `addr` into `out`; returns 0 or the errno.
  * Foreign code may be gone or never have been mapped, and reading it must
- * not crash the process: process_vm_readv on ourselves reports EFAULT
- * instead of faulting, and /proc/self/mem does the same where a seccomp
- * filter forbids the former. */
+ * not crash the process. A range that is not wholly readable is EFAULT,
+ * whichever way it is read (docs/contract-notes-aarch64.md):
+ * process_vm_readv on ourselves checks the range; where it is unavailable
+ * (ENOSYS under qemu-user, EPERM under seccomp) a pipe does the same.
+ * (/proc/self/mem would not: it says EIO, and reads PROT_NONE pages.) */
 static int copy_code(uintptr_t addr, size_t size, unsigned char *out)
 {
     if (size == 0)
@@ -254,22 +287,7 @@ static int copy_code(uintptr_t addr, size_t size, unsigned char *out)
         return EFAULT; /* only the start of the range is mapped */
     if (errno != ENOSYS && errno != EPERM)
         return errno;
-    int mem = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
-    if (mem < 0)
-        return errno;
-    size_t have = 0;
-    int failed = 0;
-    while (have < size && !failed) {
-        n = pread(mem, out + have, size - have, (off_t)(addr + have));
-        if (n > 0)
-            have += (size_t)n;
-        else if (n == 0)
-            failed = EFAULT;
-        else if (errno != EINTR)
-            failed = errno;
-    }
-    close(mem);
-    return failed;
+    return copy_through_pipe(addr, size, out);
 }
 
 /* Upper bound of a JIT_CODE_LOAD record's size (the name before it is

@@ -23,3 +23,22 @@ perf_tramp_template_end:
 
     // The stub needs no executable stack.
     .section .note.GNU-stack,"",%progbits
+
+    // Keep a branch-protected program's marking: the linker ANDs every
+    // object's GNU_PROPERTY_AARCH64_FEATURE_1_AND, so without this note
+    // linking the template would drop BTI and PAC from the whole program.
+    // Both hold for this object: the template is only ever copied, never
+    // run where it is linked. The copies run from arena pages mapped
+    // without PROT_BTI, so they need no `bti c`, and they deliberately
+    // leave the return address unsigned, for perf's unwinders
+    // (docs/contract-notes-aarch64.md).
+    .section .note.gnu.property,"a",%note
+    .p2align 3
+    .long 4                 // name size
+    .long 16                // descriptor size
+    .long 5                 // NT_GNU_PROPERTY_TYPE_0
+    .asciz "GNU"
+    .long 0xc0000000        // GNU_PROPERTY_AARCH64_FEATURE_1_AND
+    .long 4                 // property data size
+    .long 3                 // BTI (1) | PAC (2)
+    .p2align 3

@@ -4,7 +4,9 @@
 //! failure as an error. The jitdump backend has its own file (`jitdump.rs`).
 
 use std::ffi::c_void;
-use trampoline_api::conformance::{fork_gated, rusty_fork::rusty_fork_test, MapWatch};
+use trampoline_api::conformance::{
+    fork_gated, rusty_fork::rusty_fork_test, user_mode_emulation, MapWatch,
+};
 use trampoline_api::{perf_map_path, sanitize_name, Error, Options, Stub, Trampolines};
 use trampoline_c::{built_with_cet, template_bytes, CTrampolines};
 
@@ -146,6 +148,10 @@ rusty_fork_test! {
 
     #[test]
     fn memory_failure_is_an_error_and_not_fatal() {
+        if let Some(why) = user_mode_emulation() {
+            eprintln!("skipped: qemu-user does not enforce RLIMIT_AS on the program: {why}");
+            return;
+        }
         let _watch = MapWatch::this_process();
         let set = create();
         let first = set.compile("py::before_the_limit").unwrap();

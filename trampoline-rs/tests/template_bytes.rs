@@ -1,9 +1,10 @@
 //! The encoder's stubs against the C reference's assembled templates
 //! (`trampoline-c/src/trampoline_*.S`): two independent routes to the same
-//! bytes. The x86_64 template is the one built into `trampoline-c`
-//! (`template_bytes()`); the AArch64 one is assembled here with the cross
-//! binutils (`binutils-aarch64-linux-gnu`), and without them the test says why
-//! it skipped.
+//! bytes, for each architecture on any host. The template of the host's
+//! architecture is the one built into `trampoline-c` (`template_bytes()`);
+//! the other architecture's is assembled here with its cross binutils
+//! (`binutils-aarch64-linux-gnu`, `binutils-x86-64-linux-gnu`), and without
+//! them the test says why it skipped.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,10 +22,10 @@ fn hex(bytes: &[u8]) -> String {
         .join(" ")
 }
 
-fn c_template(file: &str) -> PathBuf {
+fn template_source(arch: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../trampoline-c/src")
-        .join(file)
+        .join(format!("trampoline_{arch}.S"))
 }
 
 /// Runs a tool; `Ok(None)` when it is not installed.
@@ -41,58 +42,90 @@ fn run(tool: &str, args: &[&Path]) -> Result<Option<()>, String> {
     }
 }
 
-#[test]
-fn aarch64_encoder_matches_the_c_template_assembled_for_aarch64() {
-    let source = c_template("trampoline_aarch64.S");
+/// The C template of `arch` as assembled by that architecture's cross
+/// binutils (after the C preprocessor, with no CET macro defined); `None`
+/// after saying why when a tool is missing.
+fn assembled_template(arch: &str) -> Option<Vec<u8>> {
+    let source = template_source(arch);
     assert!(source.exists(), "{} is missing", source.display());
     let dir = tempfile::tempdir().expect("tempdir");
-    let (object, text) = (dir.path().join("stub.o"), dir.path().join("stub.text"));
-    let assembled = run("aarch64-linux-gnu-as", &[&source, Path::new("-o"), &object])
-        .unwrap_or_else(|e| panic!("{e}"));
-    if assembled.is_none() {
-        println!(
-            "skipped: aarch64-linux-gnu-as not found \
-             (apt-get install binutils-aarch64-linux-gnu)"
-        );
-        return;
-    }
-    let binary = ["-O", "binary", "--only-section=.text"].map(Path::new);
-    let extracted = run(
-        "aarch64-linux-gnu-objcopy",
-        &[binary[0], binary[1], binary[2], &object, &text],
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        extracted.is_some(),
-        "aarch64-linux-gnu-as is installed but its objcopy is not"
+    let (plain, object, text) = (
+        dir.path().join("stub.s"),
+        dir.path().join("stub.o"),
+        dir.path().join("stub.text"),
     );
-    let template = std::fs::read(&text).expect("read the extracted .text");
+    let prefix = format!("{arch}-linux-gnu-");
+    let package = format!("binutils-{}-linux-gnu", arch.replace('_', "-"));
+    let cpp = ["-x", "assembler-with-cpp", "-P", "-o"].map(Path::new);
+    let steps: [(String, Vec<&Path>); 3] = [
+        ("cpp".into(), [&cpp[..], &[&plain, &source]].concat()),
+        (
+            format!("{prefix}as"),
+            vec![&plain, Path::new("-o"), &object],
+        ),
+        (
+            format!("{prefix}objcopy"),
+            vec![
+                Path::new("-O"),
+                Path::new("binary"),
+                Path::new("--only-section=.text"),
+                &object,
+                &text,
+            ],
+        ),
+    ];
+    for (tool, args) in &steps {
+        if run(tool, args).unwrap_or_else(|e| panic!("{e}")).is_none() {
+            eprintln!("skipped: {tool} not found (apt-get install cpp {package})");
+            return None;
+        }
+    }
+    Some(std::fs::read(&text).expect("read the extracted .text"))
+}
+
+#[test]
+fn aarch64_encoder_matches_the_c_template() {
     let emitted = aarch64::stub();
+    let template = if cfg!(target_arch = "aarch64") {
+        trampoline_c::template_bytes().to_vec()
+    } else {
+        match assembled_template("aarch64") {
+            Some(bytes) => bytes,
+            None => return,
+        }
+    };
     assert_eq!(
         hex(&emitted),
         hex(&template),
         "the Rust encoder's aarch64 stub differs from {}",
-        source.display()
+        template_source("aarch64").display()
     );
 }
 
 #[test]
 fn x86_64_encoder_matches_the_c_template() {
-    let template = trampoline_c::template_bytes();
-    let with_endbr64 = trampoline_c::built_with_cet();
+    let (template, with_endbr64) = if cfg!(target_arch = "x86_64") {
+        let built = trampoline_c::template_bytes().to_vec();
+        (built, trampoline_c::built_with_cet())
+    } else {
+        match assembled_template("x86_64") {
+            Some(bytes) => (bytes, false),
+            None => return,
+        }
+    };
     let emitted = x86_64::stub(with_endbr64);
     assert_eq!(
         hex(&emitted),
-        hex(template),
+        hex(&template),
         "the Rust encoder's x86_64 stub (endbr64: {with_endbr64}) differs from {}",
-        c_template("trampoline_x86_64.S").display()
+        template_source("x86_64").display()
     );
 }
 
 #[test]
 fn both_implementations_hand_out_the_same_stub_bytes() {
     if trampoline_c::built_with_cet() {
-        println!("skipped: the C library was built for CET (endbr64 first); Rust never is");
+        eprintln!("skipped: the C library was built for CET (endbr64 first); Rust never is");
         return;
     }
     let _map = MapWatch::this_process();

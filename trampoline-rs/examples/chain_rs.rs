@@ -13,7 +13,7 @@ fn main() {
         None => Backend::PerfMap,
         Some("--jit") => Backend::JitDump,
         Some(other) => {
-            eprintln!("chain: unknown argument {other:?} (usage: chain [--jit])");
+            eprintln!("chain_rs: unknown argument {other:?} (usage: chain_rs [--jit])");
             std::process::exit(2);
         }
     };
@@ -24,7 +24,7 @@ fn main() {
     let set = match RustTrampolines::create(options) {
         Ok(set) => set,
         Err(e) => {
-            eprintln!("chain: {e}");
+            eprintln!("chain_rs: {e}");
             std::process::exit(1);
         }
     };

@@ -3,11 +3,11 @@
 //! (or, with `--jit`, its jitdump) behind for perf to read.
 //!
 //! ```text
-//! perf record -e cpu-clock -F 9999 -g -- target/release/examples/chain
+//! perf record -e cpu-clock -F 9999 -g -- target/release/examples/chain_c
 //! perf script -F comm,pid,tid,event,ip,sym,dso
 //! rm /tmp/perf-<pid>.map
 //!
-//! perf record -k 1 -e cpu-clock -F 9999 --call-graph dwarf -- target/release/examples/chain --jit
+//! perf record -k 1 -e cpu-clock -F 9999 --call-graph dwarf -- target/release/examples/chain_c --jit
 //! perf inject --jit -i perf.data -o perf.jit.data
 //! perf script -F comm,pid,tid,event,ip,sym,dso -i perf.jit.data
 //! rm /tmp/jit-<pid>.dump jitted-<pid>-*.so
@@ -22,7 +22,7 @@ fn main() {
         None => Backend::PerfMap,
         Some("--jit") => Backend::JitDump,
         Some(other) => {
-            eprintln!("chain: unknown argument {other:?} (the only one is --jit)");
+            eprintln!("chain_c: unknown argument {other:?} (the only one is --jit)");
             std::process::exit(2);
         }
     };
@@ -33,7 +33,7 @@ fn main() {
     let set = match CTrampolines::create(options) {
         Ok(set) => set,
         Err(e) => {
-            eprintln!("chain: {e}");
+            eprintln!("chain_c: {e}");
             std::process::exit(1);
         }
     };
