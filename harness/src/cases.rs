@@ -6,13 +6,16 @@
 //!
 //! Submodules: [`variant`] (unwinding and minipy's variants), [`pattern`]
 //! (stack patterns), [`expectations`] (the `[expect]` table), [`rules`]
-//! (the `[python]` table: the case on a runtime we did not write).
+//! (the `[python]` table: the case on a runtime we did not write), [`arch`]
+//! (the `[aarch64]` table: the case on that architecture).
 
+mod arch;
 mod expectations;
 mod pattern;
 mod rules;
 mod variant;
 
+pub use arch::ArchRules;
 pub use expectations::Expectations;
 pub use pattern::{fold_stack, StackPattern, MAX_REPEAT};
 pub use rules::{Deviation, Rules};
@@ -57,9 +60,25 @@ pub struct Case {
     /// How the case runs on a runtime of another family, by the name of its
     /// table (`python` for `[python]`).
     pub rules: BTreeMap<&'static str, Rules>,
+    /// How the case differs on an architecture (`[aarch64]`).
+    pub arch: BTreeMap<&'static str, ArchRules>,
 }
 
 impl Case {
+    /// The case as it runs on `arch`: its `[aarch64]` expectations there,
+    /// with a snapshot of its own; or why it does not run there.
+    pub fn on_arch(&self, arch: &str) -> Result<Case, String> {
+        match self.arch.get(arch) {
+            None => Ok(self.clone()),
+            Some(ArchRules::Skip(why)) => Err(format!("not on {arch}: {why}")),
+            Some(ArchRules::Differs { expect, .. }) => Ok(Case {
+                expect: expect.clone(),
+                per_arch_snapshot: true,
+                ..self.clone()
+            }),
+        }
+    }
+
     /// The script and its arguments, after the interpreter's own options.
     pub fn script_line(&self) -> Vec<String> {
         std::iter::once(self.script_name.clone())
@@ -119,6 +138,8 @@ struct CaseFile {
     expect: ExpectFile,
     #[serde(default)]
     python: rules::RulesFile,
+    #[serde(default)]
+    aarch64: arch::ArchFile,
 }
 
 fn line_of(text: &str, span: Option<Range<usize>>) -> usize {
@@ -179,6 +200,10 @@ pub fn parse_case(name: &str, file: &Path, dir: &Path, text: &str) -> Result<Cas
     if let Some(python) = raw.python.into_rules("python", error, pattern)? {
         rules.insert("python", python);
     }
+    let mut arch = BTreeMap::new();
+    if let Some(aarch64) = raw.aarch64.into_rules("aarch64", error, pattern)? {
+        arch.insert("aarch64", aarch64);
+    }
 
     Ok(Case {
         name: name.to_string(),
@@ -197,6 +222,7 @@ pub fn parse_case(name: &str, file: &Path, dir: &Path, text: &str) -> Result<Cas
         timeout: Duration::from_secs(timeout),
         expect,
         rules,
+        arch,
     })
 }
 
@@ -481,6 +507,7 @@ pub(crate) mod tests_support {
             timeout: Duration::from_secs(DEFAULT_TIMEOUT),
             expect: Expectations::default(),
             rules: BTreeMap::new(),
+            arch: BTreeMap::new(),
         }
     }
 }

@@ -46,6 +46,11 @@ pub enum Command {
         /// that did not pass every time (a flake detector).
         #[arg(long, default_value_t = 1)]
         repeat: usize,
+        /// Run the cases on another architecture: `aarch64` builds minipy for
+        /// it and runs every case in an emulated aarch64 machine with real
+        /// perf (set up on first use, cached), then judges here.
+        #[arg(long, value_parser = ["aarch64"])]
+        arch: Option<String>,
     },
     /// The cases and their variants.
     List,
@@ -116,6 +121,7 @@ pub fn run(cli: Cli) -> Result<Status, Error> {
             no_build,
             jobs,
             repeat,
+            arch,
             ..
         } => check::check(
             &root,
@@ -124,6 +130,7 @@ pub fn run(cli: Cli) -> Result<Status, Error> {
                 jobs,
                 repeat,
                 build: !no_build,
+                aarch64: arch.is_some(),
             },
         ),
         Command::List => commands::list::list(&root),

@@ -21,6 +21,8 @@
 //!   runtimes, Ctrl-C) and the one worker pool;
 //! - [`profile`]: the perf pipeline (record, inject, script, the files in
 //!   `/tmp`), one run → a recording;
+//! - [`place`]: where a case runs: here, or in an emulated aarch64 machine
+//!   (the same perf commands, the recording brought back);
 //! - [`observe`]: a recording → an observation (names, stacks, counts);
 //! - [`snapshot`]: the snapshot as a structure, its text, insta;
 //! - [`judge`]: runs against the snapshot and the expectations, with
@@ -49,6 +51,8 @@
 //!   paths and the map validator; `jitdump`: reads the dumps back and
 //!   validates them, with byte offsets in every error.
 //! - `serde_json`: `harness conformance --format json`.
+//! - `cross`: the aarch64 toolchain and the emulated aarch64 machine that
+//!   `check --arch aarch64` runs the cases in.
 
 pub mod cases;
 pub mod cli;
@@ -57,6 +61,7 @@ pub mod doctor;
 pub mod error;
 pub mod judge;
 pub mod observe;
+pub mod place;
 pub mod profile;
 pub mod report;
 pub mod runtime;

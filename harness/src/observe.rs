@@ -204,7 +204,13 @@ impl Observer<'_> {
             process.dump = Some(names.filter(|n| self.runtime.is_own(n)).collect());
             process.dump_error = file.error.clone();
             if let Some(dump) = &file.dump {
-                process.dump_problems = jitdump::validate(dump, pid);
+                match jitdump::Arch::from_name(self.recording.arch) {
+                    Some(arch) => process.dump_problems = jitdump::validate(dump, pid, arch),
+                    None => {
+                        process.dump_problems =
+                            vec![format!("no jitdump rules for {}", self.recording.arch)]
+                    }
+                }
             }
         }
         if let Some(text) = self.recording.maps.get(&pid) {
@@ -299,6 +305,7 @@ pub(crate) mod tests {
     /// forked pid 9.
     pub(crate) fn recording(samples: Vec<Sample>) -> Recording {
         Recording {
+            arch: "x86_64",
             workdir: PathBuf::from("/tmp/run"),
             exit: Exit::Code(0),
             stdout: "/tmp/run/x.py done\n".into(),

@@ -45,6 +45,8 @@ impl fmt::Display for Exit {
 /// Everything one run produced, before it is observed.
 #[derive(Clone, Debug)]
 pub struct Recording {
+    /// The architecture it ran on (`x86_64`, `aarch64`).
+    pub arch: &'static str,
     /// The folder the script ran in (`$CASE` in the snapshot).
     pub workdir: PathBuf,
     pub exit: Exit,
@@ -197,6 +199,7 @@ pub fn profile(
         (None, None) => Exit::Code(-1),
     };
     let recording = Recording {
+        arch: std::env::consts::ARCH,
         workdir: workdir.clone(),
         exit,
         stdout: String::from_utf8_lossy(&recorded.stdout).into_owned(),

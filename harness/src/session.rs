@@ -1,13 +1,14 @@
 //! What every command starts with, written once: load and select the cases,
-//! make sure perf can sample here, watch for Ctrl-C, and make the runtimes
-//! (build minipy's variants, find the Pythons); then judge a case on a
-//! runtime ([`Session::judge`]), many at a time ([`in_parallel`]).
+//! make sure perf can sample where they run (the [`Place`]), watch for
+//! Ctrl-C, and make the runtimes (build minipy's variants, find the
+//! Pythons); then judge a case on a runtime ([`Session::judge`]), many at a
+//! time ([`in_parallel`]).
 
 use crate::cases::{self, Case, Variant};
 use crate::error::Error;
 use crate::judge::{self, Context, Judgement, Level};
 use crate::observe::observe;
-use crate::profile::profile;
+use crate::place::{Local, Place};
 use crate::runtime::minipy::{Build, Minipy};
 use crate::runtime::{Runtime, Support};
 use crate::snapshot;
@@ -16,11 +17,11 @@ use perf_script::Perf;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The cases and the perf a command works with.
+/// The cases a command works with, and where they run.
 pub struct Session {
     pub root: PathBuf,
     pub cases: Vec<Case>,
-    pub perf: Perf,
+    pub place: Box<dyn Place>,
 }
 
 /// Loads the cases under `root` and keeps those named (all when `names` is
@@ -68,7 +69,7 @@ fn watch_interrupts() {
 
 impl Session {
     /// Loads the cases, watches for Ctrl-C, and probes perf: an error when
-    /// perf cannot sample here (with the fix).
+    /// perf cannot sample here (with the fix). The cases run here.
     pub fn start(root: &Path, names: &[String]) -> Result<Session, Error> {
         let cases = select(root, names)?;
         watch_interrupts();
@@ -77,8 +78,18 @@ impl Session {
         Ok(Session {
             root: root.to_path_buf(),
             cases,
-            perf,
+            place: Box::new(Local { perf }),
         })
+    }
+
+    /// The cases run in `place` (which made sure its perf can sample).
+    pub fn start_in(root: &Path, cases: Vec<Case>, place: Box<dyn Place>) -> Session {
+        watch_interrupts();
+        Session {
+            root: root.to_path_buf(),
+            cases,
+            place,
+        }
     }
 
     /// The minipy variants the cases use, built, or found in
@@ -128,6 +139,11 @@ impl Session {
                 pooled: None,
             })
         };
+        let arch = self.place.arch();
+        let case = &match case.on_arch(arch) {
+            Ok(case) => case,
+            Err(why) => return verdict(Verdict::Skipped { why }),
+        };
         if let Some(why) = runtime.rules(case).and_then(|r| r.skip.clone()) {
             return verdict(Verdict::Skipped { why });
         }
@@ -146,8 +162,8 @@ impl Session {
             Support::MapsOnly(why) => (Level::Maps, Some(why)),
             Support::Full => (Level::Full, None),
         };
-        let path = snapshot::snapshot_path(Path::new(""), case);
-        let stored = snapshot::stored(&self.root, case);
+        let path = snapshot::snapshot_path(Path::new(""), case, arch);
+        let stored = snapshot::stored(&self.root, case, arch);
         let stored = match (stored, runtime.is_reference()) {
             (Ok(Some(stored)), _) => Ok(stored),
             // A new or unreadable snapshot: the reference runs, and its run is
@@ -172,16 +188,14 @@ impl Session {
         };
         let adapted = runtime.adapted(case);
         let mut fatal = None;
-        let mut judgement = judge::judge(&context, || {
-            match profile(&adapted, runtime, &self.perf, false) {
-                Ok(profiled) => Ok(observe(&profiled.recording, runtime)),
-                Err(e) if e.is_environment() => {
-                    let why = e.to_string();
-                    fatal = Some(e);
-                    Err(why)
-                }
-                Err(e) => Err(e.to_string()),
+        let mut judgement = judge::judge(&context, || match self.place.record(&adapted, runtime) {
+            Ok(recording) => Ok(observe(&recording, runtime)),
+            Err(e) if e.is_environment() => {
+                let why = e.to_string();
+                fatal = Some(e);
+                Err(why)
             }
+            Err(e) => Err(e.to_string()),
         });
         if let Some(e) = fatal {
             return Err(e.into());

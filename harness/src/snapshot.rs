@@ -332,14 +332,16 @@ pub fn configure_insta(root: &Path) {
     }
 }
 
-/// The architecture suffix of per-architecture snapshots.
-pub fn arch_suffix(case: &Case) -> Option<&'static str> {
-    case.per_arch_snapshot.then_some(std::env::consts::ARCH)
+/// The architecture suffix of a case's snapshot on `arch` (the
+/// architecture the case ran on), for cases whose snapshot is per
+/// architecture.
+pub fn arch_suffix<'a>(case: &Case, arch: &'a str) -> Option<&'a str> {
+    case.per_arch_snapshot.then_some(arch)
 }
 
 /// `snapshots/<case>.snap` or `snapshots/<case>@<arch>.snap`.
-pub fn snapshot_path(root: &Path, case: &Case) -> PathBuf {
-    let file = match arch_suffix(case) {
+pub fn snapshot_path(root: &Path, case: &Case, arch: &str) -> PathBuf {
+    let file = match arch_suffix(case, arch) {
         Some(arch) => format!("{}@{arch}.snap", case.name),
         None => format!("{}.snap", case.name),
     };
@@ -376,12 +378,12 @@ pub fn stored_text(path: &Path) -> Option<String> {
 
 /// The case's stored snapshot: `Ok(None)` when there is none yet, an error
 /// naming the file when it cannot be read.
-pub fn stored(root: &Path, case: &Case) -> Result<Option<Snapshot>, String> {
-    let path = snapshot_path(root, case);
+pub fn stored(root: &Path, case: &Case, arch: &str) -> Result<Option<Snapshot>, String> {
+    let path = snapshot_path(root, case, arch);
     if !path.exists() {
         return Ok(None);
     }
-    let shown = snapshot_path(Path::new(""), case);
+    let shown = snapshot_path(Path::new(""), case, arch);
     let text = stored_text(&path)
         .ok_or_else(|| format!("{}: not a snapshot insta can read", shown.display()))?;
     Snapshot::read(&text)
@@ -392,8 +394,8 @@ pub fn stored(root: &Path, case: &Case) -> Result<Option<Snapshot>, String> {
 /// Hands a run's text to insta, which writes it as the case's `.snap.new`
 /// (or, with `INSTA_UPDATE=always`, as the snapshot): the file written, if
 /// any.
-pub fn propose(root: &Path, case: &Case, text: &str) -> Option<PathBuf> {
-    let path = snapshot_path(root, case);
+pub fn propose(root: &Path, case: &Case, arch: &str, text: &str) -> Option<PathBuf> {
+    let path = snapshot_path(root, case, arch);
     let pending = path.with_extension("snap.new");
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(root.join(SNAPSHOT_DIR));
@@ -401,7 +403,7 @@ pub fn propose(root: &Path, case: &Case, text: &str) -> Option<PathBuf> {
     settings.set_omit_expression(true);
     settings.set_description(case.description.clone());
     settings.set_input_file(root.join(&case.file));
-    match arch_suffix(case) {
+    match arch_suffix(case, arch) {
         Some(arch) => settings.set_snapshot_suffix(arch),
         None => settings.remove_snapshot_suffix(),
     }
@@ -540,13 +542,13 @@ process 2 (forked):
         configure_insta(root.path());
         std::env::set_var("INSTA_UPDATE", "new");
         let case = case("demo", &[], &[]);
-        assert_eq!(stored(root.path(), &case), Ok(None));
-        let pending = propose(root.path(), &case, TEXT).expect("a .snap.new");
+        assert_eq!(stored(root.path(), &case, "x86_64"), Ok(None));
+        let pending = propose(root.path(), &case, "x86_64", TEXT).expect("a .snap.new");
         assert_eq!(pending, root.path().join("snapshots/demo.snap.new"));
         // What `cargo insta accept` does: the pending file becomes the snapshot.
         std::fs::rename(&pending, root.path().join("snapshots/demo.snap")).unwrap();
         assert_eq!(
-            stored(root.path(), &case).unwrap(),
+            stored(root.path(), &case, "x86_64").unwrap(),
             Some(Snapshot::read(TEXT).unwrap())
         );
         std::fs::write(
@@ -554,7 +556,7 @@ process 2 (forked):
             "---\nsource: x\n---\ncommand: x\n",
         )
         .unwrap();
-        assert!(stored(root.path(), &case)
+        assert!(stored(root.path(), &case, "x86_64")
             .unwrap_err()
             .starts_with("snapshots/demo.snap: line 2: expected `env:`"));
     }

@@ -93,7 +93,10 @@ fn check_layout(bytes: &[u8], dump: &Dump, pid: u32) {
         at += encoded.len();
     }
     assert_eq!(at, bytes.len(), "bytes after the last record");
-    assert_eq!(jitdump::validate(dump, pid), Vec::<String>::new());
+    assert_eq!(
+        jitdump::validate(dump, pid, jitdump::Arch::host().expect("x86_64 or aarch64")),
+        Vec::<String>::new()
+    );
 }
 
 fn check_stub_code(code: &[u8], name: &str) {

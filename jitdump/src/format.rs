@@ -59,6 +59,22 @@ impl Arch {
         }
     }
 
+    /// The architecture of a name as Rust spells it (`x86_64`, `aarch64`).
+    pub fn from_name(name: &str) -> Option<Arch> {
+        match name {
+            "x86_64" => Some(Arch::X86_64),
+            "aarch64" => Some(Arch::Aarch64),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Aarch64 => "aarch64",
+        }
+    }
+
     /// The header's `elf_mach` for this architecture.
     pub fn elf_machine(self) -> u32 {
         match self {

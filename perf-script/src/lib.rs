@@ -34,8 +34,8 @@ pub use emulation::user_mode_emulation;
 pub use jit::{parse_jitted_name, JittedFiles, JIT_RECORD_ARGS};
 pub use parse::{parse, parse_profile, Frame, Sample};
 pub use perf::{
-    can_sample, environment_failure, shown, CallGraph, Perf, PerfError, Recorded, Workload,
-    DEFAULT_LIMIT,
+    can_sample, environment_failure, shown, workload_stderr, CallGraph, Perf, PerfError, Recorded,
+    Workload, DEFAULT_FREQUENCY, DEFAULT_LIMIT,
 };
 pub use tasks::{Profile, TaskEvent};
 

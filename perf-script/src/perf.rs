@@ -110,12 +110,26 @@ pub struct Perf {
     program: PathBuf,
     buildid_dir: Option<PathBuf>,
     limit: Duration,
+    frequency: u32,
 }
 
 /// Time limit of a perf command unless [`Perf::with_limit`] says otherwise.
 pub const DEFAULT_LIMIT: Duration = Duration::from_secs(120);
 
-/// Lines perf itself may print on the workload's stderr even with `-q`.
+/// Samples per second of CPU time unless [`Perf::with_frequency`] says
+/// otherwise: perf's documented choice for `cpu-clock`.
+pub const DEFAULT_FREQUENCY: u32 = 9999;
+
+/// The workload's stderr without the lines perf itself may print there even
+/// with `-q`.
+pub fn workload_stderr(stderr: &str) -> String {
+    stderr
+        .lines()
+        .filter(|l| !is_perf_chatter(l))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 fn is_perf_chatter(line: &str) -> bool {
     line.starts_with("[ perf record:")
         || line.starts_with("Couldn't synthesize")
@@ -133,6 +147,7 @@ impl Perf {
             program: program.into(),
             buildid_dir: None,
             limit: DEFAULT_LIMIT,
+            frequency: DEFAULT_FREQUENCY,
         }
     }
 
@@ -148,6 +163,13 @@ impl Perf {
     /// Each command is killed (with its workload) after `limit`.
     pub fn with_limit(mut self, limit: Duration) -> Perf {
         self.limit = limit;
+        self
+    }
+
+    /// Samples per second of CPU time (an emulated machine runs code far
+    /// slower, so it needs fewer per second for the same count).
+    pub fn with_frequency(mut self, frequency: u32) -> Perf {
+        self.frequency = frequency;
         self
     }
 
@@ -224,20 +246,18 @@ impl Perf {
     /// The `perf record` arguments (after the global options) that sample
     /// `workload` with `call_graph` into `data`: `cpu-clock` at 9999 Hz,
     /// which works in VMs without a hardware PMU.
-    pub fn record_args(data: &Path, call_graph: CallGraph, workload: &Workload) -> Vec<OsString> {
+    pub fn record_args(
+        &self,
+        data: &Path,
+        call_graph: CallGraph,
+        workload: &Workload,
+    ) -> Vec<OsString> {
         // --no-bpf-event: otherwise perf waits out a 1 s poll of its BPF
         // side-band thread at exit, which would dominate short recordings.
-        let mut args: Vec<OsString> = [
-            "record",
-            "-q",
-            "--no-bpf-event",
-            "-e",
-            "cpu-clock",
-            "-F",
-            "9999",
-        ]
-        .map(OsString::from)
-        .to_vec();
+        let mut args: Vec<OsString> = ["record", "-q", "--no-bpf-event", "-e", "cpu-clock", "-F"]
+            .map(OsString::from)
+            .to_vec();
+        args.push(self.frequency.to_string().into());
         args.extend(call_graph.record_args().into_iter().map(OsString::from));
         args.extend(["-o".into(), data.as_os_str().to_owned(), "--".into()]);
         args.push(workload.program.clone());
@@ -253,7 +273,7 @@ impl Perf {
         call_graph: CallGraph,
         workload: &Workload,
     ) -> Result<Recorded, PerfError> {
-        let args = Perf::record_args(data, call_graph, workload);
+        let args = self.record_args(data, call_graph, workload);
         let output = self.execute(&args, Some(workload))?;
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         if let Some(error) = environment_failure(&stderr) {
@@ -269,11 +289,7 @@ impl Perf {
                 message: format!("wrote no data: {}", last_line(&stderr)),
             });
         }
-        let stderr = stderr
-            .lines()
-            .filter(|l| !is_perf_chatter(l))
-            .map(|l| format!("{l}\n"))
-            .collect();
+        let stderr = workload_stderr(&stderr);
         Ok(Recorded {
             status: output.status,
             stdout: output.stdout,
@@ -449,7 +465,7 @@ mod tests {
         let line = |call_graph| {
             shown(
                 OsStr::new("perf"),
-                &Perf::record_args(Path::new("/w/perf.data"), call_graph, &workload),
+                &Perf::new("perf").record_args(Path::new("/w/perf.data"), call_graph, &workload),
             )
         };
         assert_eq!(

@@ -7,6 +7,7 @@
 use crate::cases::Case;
 use crate::error::{Error, Status};
 use crate::judge::Judgement;
+use crate::place::aarch64::Machine;
 use crate::report::{verdict_lines, Reporter, Tally};
 use crate::runtime::minipy::Minipy;
 use crate::runtime::Runtime;
@@ -27,6 +28,8 @@ pub struct Options {
     pub repeat: usize,
     /// Build minipy first (otherwise use what `target/harness` has).
     pub build: bool,
+    /// Run the cases in the emulated aarch64 machine instead of here.
+    pub aarch64: bool,
 }
 
 /// One judgement to make: a case, a variant, a repeat.
@@ -75,23 +78,24 @@ fn lines_of(job: &Job, result: &Result<Judgement, Error>) -> String {
 /// stored one, and the `.snap.new` insta wrote for review.
 fn proposal(
     root: &Path,
+    arch: &str,
     case: &Case,
     label: &str,
     judgement: &Judgement,
 ) -> Option<(String, Option<std::path::PathBuf>)> {
     let pooled = judgement.pooled.as_ref()?;
     let text = Snapshot::of(case, pooled).render();
-    let stored = snapshot::stored_text(&snapshot::snapshot_path(root, case));
+    let stored = snapshot::stored_text(&snapshot::snapshot_path(root, case, arch));
     if stored.as_deref().map(str::trim_end) == Some(text.trim_end()) {
         return None;
     }
-    let shown = snapshot::snapshot_path(Path::new(""), case);
+    let shown = snapshot::snapshot_path(Path::new(""), case, arch);
     let diff = format!(
         "\n── {} (from the {label} run) ──\n{}",
         shown.display(),
         snapshot::diff(stored.as_deref(), &text)
     );
-    Some((diff, snapshot::propose(root, case, &text)))
+    Some((diff, snapshot::propose(root, case, arch, &text)))
 }
 
 /// The case variants that did not pass every repeat: `k of N passed` and
@@ -147,8 +151,18 @@ fn flaky_lines(jobs: &[Job], results: &[Result<Judgement, Error>], repeat: usize
 
 /// Runs the check and prints its report.
 pub fn check(root: &Path, options: &Options) -> Result<Status, Error> {
-    let session = Session::start(root, &options.cases)?;
-    let minipys = session.minipy(options.build, |s| println!("{s}"))?;
+    let (session, minipys) = match options.aarch64 {
+        false => {
+            let session = Session::start(root, &options.cases)?;
+            let minipys = session.minipy(options.build, |s| println!("{s}"))?;
+            (session, minipys)
+        }
+        true => {
+            let cases = crate::session::select(root, &options.cases)?;
+            let (machine, minipys) = Machine::start(root, &cases, options.build)?;
+            (Session::start_in(root, cases, Box::new(machine)), minipys)
+        }
+    };
     snapshot::configure_insta(root);
     let repeat = options.repeat.max(1);
     let jobs: Vec<Job> = session
@@ -176,7 +190,7 @@ pub fn check(root: &Path, options: &Options) -> Result<Status, Error> {
     };
     let results = in_parallel(
         &jobs,
-        options.jobs,
+        session.place.jobs(options.jobs),
         |job| session.judge(job.case, job.minipy),
         |i, result| {
             reporter.step(&format!("{} [{}]", jobs[i].case.name, jobs[i].label()));
@@ -195,7 +209,9 @@ pub fn check(root: &Path, options: &Options) -> Result<Status, Error> {
         let Ok(judgement) = result else { continue };
         tally.add(&judgement.verdict);
         if judgement.verdict.is_failure() && !proposed.contains(&job.case.name.as_str()) {
-            if let Some((diff, written)) = proposal(root, job.case, &job.label(), judgement) {
+            let arch = session.place.arch();
+            let case = job.case.on_arch(arch).unwrap_or_else(|_| job.case.clone());
+            if let Some((diff, written)) = proposal(root, arch, &case, &job.label(), judgement) {
                 println!("{diff}");
                 pending += usize::from(written.is_some());
                 proposed.push(&job.case.name);

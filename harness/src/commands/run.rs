@@ -51,7 +51,7 @@ pub fn run(
         }
     }
     let minipy: Minipy = session.minipy(build, |s| println!("{s}"))?.remove(0);
-    let profiled = profile(&case, &minipy, &session.perf, true)?;
+    let profiled = profile(&case, &minipy, &perf_script::Perf::new("perf"), true)?;
     let obs = observe(&profiled.recording, &minipy);
     let env: Vec<String> = case.env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
     println!(

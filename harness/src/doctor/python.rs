@@ -113,6 +113,7 @@ pub fn probe_case(root: &Path, way: Way) -> Result<Case, String> {
         timeout: std::time::Duration::from_secs(crate::cases::DEFAULT_TIMEOUT),
         expect: Default::default(),
         rules: BTreeMap::new(),
+        arch: BTreeMap::new(),
     })
 }
 
