@@ -72,7 +72,7 @@ impl Case {
             None => Ok(self.clone()),
             Some(ArchRules::Skip(why)) => Err(format!("not on {arch}: {why}")),
             Some(ArchRules::Differs { expect, .. }) => Ok(Case {
-                expect: expect.clone(),
+                expect: (**expect).clone(),
                 per_arch_snapshot: true,
                 ..self.clone()
             }),

@@ -17,7 +17,7 @@ pub enum ArchRules {
     /// Not run there; why.
     Skip(String),
     /// What perf shows there instead, and why.
-    Differs { why: String, expect: Expectations },
+    Differs { why: String, expect: Box<Expectations> },
 }
 
 #[derive(Deserialize, Default)]
@@ -47,7 +47,7 @@ impl ArchFile {
             )),
             (None, Some(why), Some(expect)) if !blank(&why) => Ok(Some(ArchRules::Differs {
                 why: why.into_inner(),
-                expect: expect.into_inner().into_expectations(pattern)?,
+                expect: Box::new(expect.into_inner().into_expectations(pattern)?),
             })),
             (None, Some(why), _) => Err(error(
                 Some(why.span()),
