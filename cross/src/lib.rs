@@ -39,6 +39,9 @@
 //! - `tempfile`: temporary folders beside the cache and for each VM.
 //! - `perf-script`: parses the `perf script` text a VM run brings back.
 
+/// The error of every fallible step (anyhow's: errors with context).
+pub use anyhow::Error;
+
 pub mod apt;
 pub mod binfmt;
 pub mod cargo_env;

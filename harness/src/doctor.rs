@@ -312,6 +312,8 @@ pub fn diagnose(root: &Path, perf: &Path) -> Vec<Finding> {
     }
     findings.push(max_stack_finding(root));
     let arch = std::env::consts::ARCH;
+    let features = jit::cpu_features(&std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default());
+    findings.extend(jit::pointer_auth_finding(arch, &features));
     findings.push(match arch {
         "x86_64" | "aarch64" => ok("architecture", arch.to_string()),
         other => problem(

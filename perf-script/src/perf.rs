@@ -335,6 +335,12 @@ impl Perf {
     /// its own build-id cache (nothing lands in `~/.debug`). The samples it
     /// got, or why perf cannot sample here, with the fix.
     pub fn probe(&self) -> Result<usize, PerfError> {
+        self.probe_call_graph(CallGraph::Fp { max_stack: None })
+    }
+
+    /// [`Perf::probe`] with another call graph (`Jit`: can DWARF unwinding
+    /// record here?).
+    pub fn probe_call_graph(&self, call_graph: CallGraph) -> Result<usize, PerfError> {
         if let Some(why) = crate::user_mode_emulation() {
             return Err(PerfError::Emulated(why));
         }
@@ -353,7 +359,7 @@ impl Perf {
         let samples = perf
             .record(
                 &data,
-                CallGraph::Fp { max_stack: None },
+                call_graph,
                 &Workload::command(&["sh", "-c", BUSY_LOOP]),
             )
             .and_then(|_| perf.script(&data));

@@ -17,7 +17,10 @@ pub enum ArchRules {
     /// Not run there; why.
     Skip(String),
     /// What perf shows there instead, and why.
-    Differs { why: String, expect: Box<Expectations> },
+    Differs {
+        why: String,
+        expect: Box<Expectations>,
+    },
 }
 
 #[derive(Deserialize, Default)]

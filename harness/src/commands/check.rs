@@ -234,6 +234,9 @@ pub fn check(root: &Path, options: &Options) -> Result<Status, Error> {
              (`cargo install cargo-insta` provides it)"
         );
     }
+    if options.aarch64 {
+        println!("{}", crate::place::aarch64::sve_report());
+    }
     if repeat > 1 {
         for line in flaky_lines(&jobs, &results, repeat) {
             println!("{line}");

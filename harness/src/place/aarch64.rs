@@ -225,6 +225,37 @@ impl Machine {
     }
 }
 
+/// With SVE on (qemu's `-cpu max`, as on Neoverse V1/V2 and N2: Graviton 3
+/// and 4, Azure Cobalt), whether perf can record frame-pointer and DWARF call
+/// chains with `cpu-clock`: one line, for the report. The cases run with SVE
+/// off, where both work.
+pub fn sve_report() -> String {
+    const SCRIPT: &str = "for g in '-g' '--call-graph dwarf'; do\n\
+        if perf record -q -e cpu-clock -F 999 $g -o p.data -- sh -c 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done' 2> err;\n\
+        then echo \"$g: records\"; else echo \"$g: $(grep -v '^$' err | head -2 | tr '\\n' ' ')\"; fi\n\
+        done; rm -f p.data err\n";
+    let config = MachineConfig {
+        cpu: "max,pauth-impdef=on".into(),
+        ..MachineConfig::default()
+    };
+    let probe = || -> Result<String, String> {
+        let results = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let text = |e: cross::Error| format!("{e:#}");
+        let assets = Assets::ensure(false).map_err(text)?;
+        let mut vm = Vm::boot(&assets, None, &config).map_err(text)?;
+        let limit = std::time::Duration::from_secs(300);
+        let run = vm
+            .run(SCRIPT, &results.path().join("sve"), limit)
+            .map_err(text)?;
+        vm.shutdown().map_err(text)?;
+        Ok(run.stdout.lines().collect::<Vec<_>>().join("; "))
+    };
+    match probe() {
+        Ok(found) => format!("aarch64 with SVE (qemu -cpu max), perf record -e cpu-clock: {found}"),
+        Err(e) => format!("aarch64 with SVE: could not probe: {e}"),
+    }
+}
+
 /// Reads what a run in the machine brought back.
 fn recording(dir: &Path, workdir: &str) -> Result<Recording, ProfileError> {
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
