@@ -447,3 +447,54 @@ impl Interp {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::builtins::BuiltinDef;
+    use crate::call::Kwargs;
+    use crate::errors::PyResult;
+    use crate::interp::Interp;
+    use crate::perf::{Implementation, PerfState};
+    use crate::value::Value;
+    use std::rc::Rc;
+
+    fn boom(_: &mut Interp, _: Vec<Value>, _: Kwargs) -> PyResult<Value> {
+        panic!("deliberate test panic")
+    }
+
+    static BOOM: BuiltinDef = BuiltinDef {
+        name: "boom",
+        func: boom,
+    };
+
+    /// A panic below `eval` must not cross its `extern "C"` boundary (that
+    /// aborts the process): it comes back as a Python `SystemError`, and
+    /// the interpreter stays usable.
+    #[test]
+    fn a_panic_under_eval_becomes_a_system_error() {
+        let src = "def f():\n    return boom()\ntry:\n    f()\nexcept Exception as e:\n    caught = e\nx = f()\n";
+        let module = crate::parser::parse_module(src).expect("parses");
+        let compiled =
+            crate::compile::compile_module(&module, Rc::from("/t.py")).expect("compiles");
+        let mut interp = Interp::new(
+            PerfState::new(Implementation::Rust, false),
+            Vec::new(),
+            Rc::from("/t.py"),
+            Rc::from(src),
+        );
+        interp.init_globals(compiled.global_names);
+        interp.set_global("boom", Value::Builtin(&BOOM));
+        let err = interp
+            .run_body(&compiled.code, Vec::new(), None)
+            .expect_err("the second call raises");
+        assert_eq!(&*err.0.value.class.name, "SystemError");
+        let line = interp.exception_line(&err);
+        assert!(
+            line.starts_with("SystemError: internal error in minipy: deliberate test panic"),
+            "{line}"
+        );
+        assert_eq!(interp.depth, 0);
+        let report = interp.format_exception(&err);
+        assert!(report.contains("line 2, in f\n"), "{report}");
+    }
+}
