@@ -1,14 +1,16 @@
 //! The eval function — the one native function every script call enters
 //! (directly, or through the callee's perf trampoline) — and statement
-//! execution. Exceptions travel as `Err(Exc)` values: nothing unwinds out
-//! of the `extern "C"` boundary.
+//! execution. Exceptions travel as `Err(Exc)` values, and a Rust panic is
+//! caught and turned into a `SystemError`: nothing unwinds out of the
+//! `extern "C"` boundary.
 
 use crate::code::{Block, Expr, Stmt, StmtKind, Target, TryStmt};
-use crate::errors::{Exc, PyResult, TbEntry};
+use crate::errors::{internal_error, Exc, PyResult, TbEntry};
 use crate::interp::{Flow, Frame, Interp};
 use crate::object::{ExcType, Instance};
 use crate::value::Value;
 use std::ffi::c_void;
+use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 
 /// `trampoline_api::EvalFn`: runs the body of `frame` (a `*mut Frame`) in
@@ -26,7 +28,12 @@ pub unsafe extern "C" fn eval(
     let interp = &mut *(state as *mut Interp);
     let frame = &mut *(frame as *mut Frame);
     let code = frame.code();
-    match interp.exec_statements(frame, &code.body) {
+    // A panic unwinding out of this `extern "C"` function would abort the
+    // process: it becomes a Python `SystemError` here instead. Costs
+    // nothing until something panics.
+    let body = AssertUnwindSafe(|| interp.exec_statements(frame, &code.body));
+    let result = std::panic::catch_unwind(body).unwrap_or_else(|p| Err(internal_error(p)));
+    match result {
         Ok(_) => std::ptr::null_mut(),
         Err(mut e) => {
             e.0.tb.push(TbEntry {

@@ -273,7 +273,7 @@ impl Interp {
         let mut s = String::new();
         for p in parts {
             match p {
-                FPart::Lit(l) => s.push_str(l),
+                FPart::Lit(l) => crate::mem::push_str(&mut s, l)?,
                 FPart::Field { expr, conv, spec } => {
                     let v = self.eval(f, expr)?;
                     let v = match conv {
@@ -282,7 +282,13 @@ impl Interp {
                         _ => v,
                     };
                     let spec = self.fstring(f, spec)?;
-                    s.push_str(&self.format_value(&v, &spec)?);
+                    let text = self.format_value(&v, &spec)?;
+                    if s.is_empty() {
+                        // The text may be huge: take it rather than copy it.
+                        s = text;
+                    } else {
+                        crate::mem::push_str(&mut s, &text)?;
+                    }
                 }
             }
         }

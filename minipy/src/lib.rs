@@ -11,7 +11,7 @@
 //! for the frames' slots) over [`value`]s. Around it: operators ([`ops`], [`num`]), attribute and item
 //! access ([`attr`], [`seq`]), iteration ([`iter`]), text ([`format`]),
 //! built-ins ([`builtins`], [`methods`], [`modules`]), errors
-//! ([`errors`], [`traceback`]), perf state ([`perf`]), the command line
+//! ([`errors`], [`traceback`]), fallible allocation ([`mem`]), perf state ([`perf`]), the command line
 //! ([`cli`], [`run`]).
 //!
 //! Dependencies: `trampoline-api` (the shared trampoline contract) with its
@@ -36,6 +36,7 @@ pub mod interp;
 pub mod iter;
 pub mod lexer;
 pub mod locals;
+pub mod mem;
 pub mod methods;
 pub mod modules;
 pub mod num;

@@ -964,7 +964,7 @@ impl Interp {
             } else {
                 spec
             };
-            out.push_str(&self.format_value(&value, &spec)?);
+            crate::mem::push_str(&mut out, &self.format_value(&value, &spec)?)?;
         }
         Ok(out)
     }

@@ -111,10 +111,15 @@ pub enum ExcType {
     StopIteration,
     OSError,
     ChildProcessError,
+    ConnectionError,
+    BrokenPipeError,
+    MemoryError,
+    SystemError,
 }
 
 impl ExcType {
-    pub const ALL: [ExcType; 24] = [
+    /// Every type, each after its parent.
+    pub const ALL: [ExcType; 28] = [
         ExcType::BaseException,
         ExcType::SystemExit,
         ExcType::KeyboardInterrupt,
@@ -139,6 +144,10 @@ impl ExcType {
         ExcType::StopIteration,
         ExcType::OSError,
         ExcType::ChildProcessError,
+        ExcType::ConnectionError,
+        ExcType::BrokenPipeError,
+        ExcType::MemoryError,
+        ExcType::SystemError,
     ];
 
     pub fn name(self) -> &'static str {
@@ -168,6 +177,10 @@ impl ExcType {
             StopIteration => "StopIteration",
             OSError => "OSError",
             ChildProcessError => "ChildProcessError",
+            ConnectionError => "ConnectionError",
+            BrokenPipeError => "BrokenPipeError",
+            MemoryError => "MemoryError",
+            SystemError => "SystemError",
         }
     }
 
@@ -181,7 +194,8 @@ impl ExcType {
             RecursionError | NotImplementedError => RuntimeError,
             UnboundLocalError => NameError,
             ModuleNotFoundError => ImportError,
-            ChildProcessError => OSError,
+            ChildProcessError | ConnectionError => OSError,
+            BrokenPipeError => ConnectionError,
             _ => Exception,
         })
     }

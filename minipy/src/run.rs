@@ -21,6 +21,7 @@ const STACK_SIZE: usize = 1 << 30;
 
 /// Entry point of the `minipy` binary; never returns.
 pub fn main() -> ! {
+    crate::errors::install_panic_hook();
     let args: Vec<String> = std::env::args_os()
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
@@ -34,7 +35,14 @@ pub fn main() -> ! {
         });
     match thread {
         Ok(handle) => {
-            let _ = handle.join();
+            // Only a panic outside every `eval` (those become SystemError)
+            // gets here.
+            if let Err(payload) = handle.join() {
+                write_stderr(&format!(
+                    "minipy: internal error: {}\n",
+                    crate::errors::panic_message(&*payload)
+                ));
+            }
             std::process::exit(70)
         }
         Err(e) => {
