@@ -713,7 +713,7 @@ impl CompOut {
 
     fn push(&mut self, v: Value) -> PyResult<()> {
         match self {
-            CompOut::List(l) => l.push(v),
+            CompOut::List(l) => crate::mem::push(l, v)?,
             CompOut::Set(s) => {
                 s.insert(Key::new(v)?);
             }

@@ -46,24 +46,28 @@ pub fn push_str(s: &mut String, t: &str) -> PyResult<()> {
     Ok(())
 }
 
-/// Appends `n` copies of `c`, by doubling copies (fast even in a debug
-/// build, where a per-character loop over a billion characters is not).
+/// Appends `n` copies of `c`.
 pub fn push_repeated(s: &mut String, c: char, n: usize) -> PyResult<()> {
-    if n == 0 {
+    let mut buf = [0u8; 4];
+    push_repeated_str(s, c.encode_utf8(&mut buf), n)
+}
+
+/// Appends `n` copies of `t`, by doubling copies (fast even in a debug
+/// build, where a loop over a billion pieces is not).
+pub fn push_repeated_str(s: &mut String, t: &str, n: usize) -> PyResult<()> {
+    if n == 0 || t.is_empty() {
         return Ok(());
     }
-    let mut buf = [0u8; 4];
-    let c = c.encode_utf8(&mut buf).as_bytes();
-    let total = c.len().checked_mul(n).ok_or_else(memory_error)?;
+    let total = t.len().checked_mul(n).ok_or_else(memory_error)?;
     reserve_str(s, total)?;
     let mut v = std::mem::take(s).into_bytes();
     let start = v.len();
-    v.extend_from_slice(c);
+    v.extend_from_slice(t.as_bytes());
     while v.len() - start < total {
         let have = v.len() - start;
         v.extend_from_within(start..start + have.min(total - have));
     }
-    // SAFETY: whole copies of one UTF-8 character appended to UTF-8 text.
+    // SAFETY: whole copies of UTF-8 text appended to UTF-8 text.
     *s = unsafe { String::from_utf8_unchecked(v) };
     Ok(())
 }
@@ -87,6 +91,7 @@ mod tests {
         let mut s = String::from("ab");
         push_repeated(&mut s, '*', 3).unwrap();
         push_repeated(&mut s, 'é', 2).unwrap();
-        assert_eq!(s, "ab***éé");
+        push_repeated_str(&mut s, "xy", 3).unwrap();
+        assert_eq!(s, "ab***ééxyxyxy");
     }
 }

@@ -256,8 +256,8 @@ impl Interp {
                         args.len()
                     ))
                 })?;
-                l.borrow_mut()
-                    .push(args.into_iter().next().unwrap_or(Value::None));
+                let item = args.into_iter().next().unwrap_or(Value::None);
+                crate::mem::push(&mut l.borrow_mut(), item)?;
                 Ok(Value::None)
             }
             "pop" => {
@@ -279,7 +279,9 @@ impl Interp {
             "extend" => {
                 check_args("list.extend", &args, 1, 1)?;
                 let items = self.collect(&args[0])?;
-                l.borrow_mut().extend(items);
+                let mut list = l.borrow_mut();
+                crate::mem::reserve(&mut list, items.len())?;
+                list.extend(items);
                 Ok(Value::None)
             }
             "insert" => {
@@ -590,20 +592,40 @@ impl Interp {
         match name {
             "join" => {
                 check_args("str.join", &args, 1, 1)?;
-                let items = self.collect(&args[0])?;
-                let mut out = String::new();
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(s);
+                // A list is read in place: copying a huge one could
+                // itself run out of memory.
+                let collected;
+                let list;
+                let items: &[Value] = match &args[0] {
+                    Value::List(l) => {
+                        list = l.borrow();
+                        &list
                     }
+                    Value::Tuple(t) => t,
+                    other => {
+                        collected = self.collect(other)?;
+                        &collected
+                    }
+                };
+                let mut total = s.len().saturating_mul(items.len().saturating_sub(1));
+                for (i, item) in items.iter().enumerate() {
                     match item {
-                        Value::Str(x) => out.push_str(x),
+                        Value::Str(x) => total = total.saturating_add(x.len()),
                         other => {
                             return Err(Exc::type_error(format!(
                                 "sequence item {i}: expected str instance, {} found",
                                 other.type_name()
                             )))
                         }
+                    }
+                }
+                let mut out = crate::mem::string_with_capacity(total)?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(s);
+                    }
+                    if let Value::Str(x) = item {
+                        out.push_str(x);
                     }
                 }
                 Ok(new_str(out))
@@ -808,8 +830,11 @@ impl Interp {
                         (left, pad - left)
                     }
                 };
-                let f = |k: usize| std::iter::repeat_n(fill, k).collect::<String>();
-                Ok(new_str(format!("{}{s}{}", f(left), f(right))))
+                let mut out = crate::mem::string_with_capacity(s.len().saturating_add(pad))?;
+                crate::mem::push_repeated(&mut out, fill, left)?;
+                out.push_str(s);
+                crate::mem::push_repeated(&mut out, fill, right)?;
+                Ok(new_str(out))
             }
             "zfill" => {
                 check_args("zfill", &args, 1, 1)?;
@@ -822,7 +847,11 @@ impl Interp {
                     Some(b'-' | b'+') => s.split_at(1),
                     _ => ("", s),
                 };
-                Ok(new_str(format!("{sign}{}{rest}", "0".repeat(width - n))))
+                let mut out = crate::mem::string_with_capacity(s.len().saturating_add(width - n))?;
+                out.push_str(sign);
+                crate::mem::push_repeated(&mut out, '0', width - n)?;
+                out.push_str(rest);
+                Ok(new_str(out))
             }
             "partition" | "rpartition" => {
                 check_args(name, &args, 1, 1)?;

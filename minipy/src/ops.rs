@@ -11,9 +11,6 @@ use crate::value::{PyStr, Value};
 use std::cmp::Ordering;
 use std::rc::Rc;
 
-/// Upper bound on a repeated sequence, so `[0] * 10**12` fails cleanly.
-const MAX_REPEAT_ITEMS: i64 = 1 << 32;
-
 pub fn binary(op: BinOp, a: &Value, b: &Value) -> Option<PyResult<Value>> {
     if let (Some(x), Some(y)) = (IntRef::of(a), IntRef::of(b)) {
         return Some(int_op(op, x, y));
@@ -75,44 +72,44 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Option<PyResult<Value>> {
 
 fn repeat(seq: &Value, count: &Value) -> PyResult<Value> {
     let n = match IntRef::of(count) {
-        Some(IntRef::Small(n)) => n.max(0),
+        Some(IntRef::Small(n)) => n.max(0) as u64,
         _ => {
             return Err(Exc::overflow(
                 "cannot fit 'int' into an index-sized integer",
             ))
         }
     };
-    let len = match seq {
-        Value::Str(s) => s.len() as i64,
-        Value::List(l) => l.borrow().len() as i64,
-        Value::Tuple(t) => t.len() as i64,
-        _ => 0,
-    };
-    if len.saturating_mul(n) > MAX_REPEAT_ITEMS {
-        return Err(Exc::new(
-            crate::object::ExcType::OverflowError,
-            "repeated sequence is too long",
-        ));
-    }
-    let n = n as usize;
-    Ok(match seq {
-        Value::Str(s) => Value::Str(PyStr::from(s.repeat(n))),
+    let list;
+    let items: &[Value] = match seq {
+        Value::Str(s) => {
+            // CPython: a length past Py_ssize_t is an OverflowError, a
+            // length that cannot be allocated a MemoryError.
+            let total = (s.len() as u64)
+                .checked_mul(n)
+                .filter(|t| *t <= isize::MAX as u64)
+                .ok_or_else(|| Exc::overflow("repeated string is too long"))?;
+            let mut out = crate::mem::string_with_capacity(total as usize)?;
+            crate::mem::push_repeated_str(&mut out, s, n as usize)?;
+            return Ok(Value::Str(PyStr::from(out)));
+        }
         Value::List(l) => {
-            let l = l.borrow();
-            let mut v = Vec::with_capacity(l.len() * n);
-            for _ in 0..n {
-                v.extend(l.iter().cloned());
-            }
-            Value::list(v)
+            list = l.borrow();
+            &list
         }
-        Value::Tuple(t) => {
-            let mut v = Vec::with_capacity(t.len() * n);
-            for _ in 0..n {
-                v.extend(t.iter().cloned());
-            }
-            Value::tuple(v)
-        }
-        _ => Value::None,
+        Value::Tuple(t) => t,
+        _ => return Ok(Value::None),
+    };
+    let total = (items.len() as u64)
+        .checked_mul(n)
+        .and_then(|t| usize::try_from(t).ok())
+        .ok_or_else(crate::errors::memory_error)?;
+    let mut v = crate::mem::vec_with_capacity(total)?;
+    for _ in 0..n.min(total as u64) {
+        v.extend_from_slice(items);
+    }
+    Ok(match seq {
+        Value::Tuple(_) => Value::tuple(v),
+        _ => Value::list(v),
     })
 }
 
