@@ -329,13 +329,26 @@ fn sum(interp: &mut Interp, args: Vec<Value>, mut kwargs: Kwargs) -> PyResult<Va
     Ok(acc)
 }
 
-fn class_list(v: &Value, fname: &str) -> PyResult<Vec<Rc<crate::object::Class>>> {
+/// The classes of `isinstance`'s second argument, tuples flattened at
+/// most `depth` levels deep (deeper is CPython's `RecursionError`).
+fn class_list(v: &Value, fname: &str, depth: u32) -> PyResult<Vec<Rc<crate::object::Class>>> {
     match v {
         Value::Class(c) => Ok(vec![c.clone()]),
+        Value::Tuple(_) if depth == 0 => Err(Exc::new(
+            ExcType::RecursionError,
+            format!(
+                "maximum recursion depth exceeded in __{}check__",
+                if fname == "isinstance" {
+                    "instance"
+                } else {
+                    "subclass"
+                }
+            ),
+        )),
         Value::Tuple(items) => {
             let mut out = Vec::new();
             for i in items.iter() {
-                out.extend(class_list(i, fname)?);
+                out.extend(class_list(i, fname, depth - 1)?);
             }
             Ok(out)
         }
@@ -345,7 +358,7 @@ fn class_list(v: &Value, fname: &str) -> PyResult<Vec<Rc<crate::object::Class>>>
     }
 }
 
-fn isinstance(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
+fn isinstance(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     if args.len() != 2 {
         return Err(Exc::type_error(format!(
             "isinstance expected 2 arguments, got {}",
@@ -353,11 +366,12 @@ fn isinstance(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
         )));
     }
     let cls = class_of(&args[0]);
-    let targets = class_list(&args[1], "isinstance")?;
+    let depth = interp.recursion_limit.saturating_sub(interp.depth);
+    let targets = class_list(&args[1], "isinstance", depth)?;
     Ok(Value::bool(targets.iter().any(|t| cls.is_subclass_of(t))))
 }
 
-fn issubclass(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
+fn issubclass(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     if args.len() != 2 {
         return Err(Exc::type_error(format!(
             "issubclass expected 2 arguments, got {}",
@@ -367,7 +381,8 @@ fn issubclass(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     let Value::Class(c) = &args[0] else {
         return Err(Exc::type_error("issubclass() arg 1 must be a class"));
     };
-    let targets = class_list(&args[1], "issubclass")?;
+    let depth = interp.recursion_limit.saturating_sub(interp.depth);
+    let targets = class_list(&args[1], "issubclass", depth)?;
     Ok(Value::bool(targets.iter().any(|t| c.is_subclass_of(t))))
 }
 

@@ -357,11 +357,22 @@ impl Interp {
 
     /// `isinstance(exc, typ)` for an `except` clause (a class or a tuple of classes).
     pub fn exception_matches(&mut self, exc: &Rc<Instance>, typ: &Value) -> PyResult<bool> {
+        self.exception_matches_within(exc, typ, self.recursion_limit)
+    }
+
+    /// `exception_matches` with nested tuples at most `depth` levels deep.
+    fn exception_matches_within(
+        &mut self,
+        exc: &Rc<Instance>,
+        typ: &Value,
+        depth: u32,
+    ) -> PyResult<bool> {
         match typ {
             Value::Class(c) if c.exc_type().is_some() => Ok(exc.class.is_subclass_of(c)),
+            Value::Tuple(_) if depth == 0 => Err(Interp::recursion_error()),
             Value::Tuple(items) => {
                 for i in items.iter() {
-                    if self.exception_matches(exc, i)? {
+                    if self.exception_matches_within(exc, i, depth - 1)? {
                         return Ok(true);
                     }
                 }

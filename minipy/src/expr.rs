@@ -581,7 +581,7 @@ impl Interp {
             CmpOp::In => self.contains(b, a),
             CmpOp::NotIn => Ok(!self.contains(b, a)?),
             _ => {
-                if let Some(r) = ops::order(op, a, b) {
+                if let Some(r) = ops::order(op, a, b, self.nesting_budget()) {
                     return r;
                 }
                 let (name, reflected) = match op {
@@ -604,6 +604,12 @@ impl Interp {
         }
     }
 
+    /// How many levels of nested containers a comparison may walk: what
+    /// the recursion limit leaves.
+    fn nesting_budget(&self) -> u32 {
+        self.recursion_limit.saturating_sub(self.depth)
+    }
+
     /// `a == b`, consulting `__eq__` of user classes.
     pub fn eq(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
         for (x, y) in [(a, b), (b, a)] {
@@ -615,7 +621,7 @@ impl Interp {
                 }
             }
         }
-        Ok(ops::eq(a, b))
+        ops::eq(a, b, self.nesting_budget())
     }
 
     pub fn contains(&mut self, container: &Value, item: &Value) -> PyResult<bool> {
@@ -632,7 +638,7 @@ impl Interp {
             }
             return Ok(false);
         }
-        match ops::contains(container, item) {
+        match ops::contains(container, item, self.nesting_budget()) {
             Some(r) => r,
             None => Err(Exc::type_error(format!(
                 "argument of type '{}' is not iterable",

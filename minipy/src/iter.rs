@@ -19,7 +19,7 @@ pub enum Iter {
         pos: usize,
     },
     Tuple {
-        items: Rc<Vec<Value>>,
+        items: Rc<crate::release::Items>,
         pos: usize,
     },
     Chars {
@@ -165,7 +165,7 @@ impl Interp {
 }
 
 /// A copy of a list's or tuple's items, made fallibly (it may be huge).
-fn copy_items(items: &[Value]) -> PyResult<Vec<Value>> {
+pub fn copy_items(items: &[Value]) -> PyResult<Vec<Value>> {
     let mut v = crate::mem::vec_with_capacity(items.len())?;
     v.extend_from_slice(items);
     Ok(v)

@@ -11,7 +11,7 @@
 //! for the frames' slots) over [`value`]s. Around it: operators ([`ops`], [`num`]), attribute and item
 //! access ([`attr`], [`seq`]), iteration ([`iter`]), text ([`format`]),
 //! built-ins ([`builtins`], [`methods`], [`modules`]), errors
-//! ([`errors`], [`traceback`]), fallible allocation ([`mem`]), perf state ([`perf`]), the command line
+//! ([`errors`], [`traceback`]), fallible allocation ([`mem`]), freeing deep data ([`release`]), perf state ([`perf`]), the command line
 //! ([`cli`], [`run`]).
 //!
 //! Dependencies: `trampoline-api` (the shared trampoline contract) with its
@@ -45,6 +45,7 @@ pub mod ops;
 pub mod output;
 pub mod parser;
 pub mod perf;
+pub mod release;
 pub mod run;
 pub mod scope;
 pub mod seq;

@@ -243,7 +243,7 @@ impl Interp {
     fn list_method(
         &mut self,
         recv: &Value,
-        l: &Rc<RefCell<Vec<Value>>>,
+        l: &crate::value::ListRef,
         name: &str,
         args: Vec<Value>,
         kwargs: Kwargs,
@@ -317,22 +317,22 @@ impl Interp {
                 check_args("sort", &args, 0, 0)
                     .map_err(|_| Exc::type_error("sort() takes no positional arguments"))?;
                 let (key, reverse) = sort_options(kwargs)?;
-                let items = std::mem::take(&mut *l.borrow_mut());
+                let items = std::mem::take(&mut l.borrow_mut().0);
                 let sorted = self.sort_values(items, key.as_ref(), reverse);
                 match sorted {
                     Ok(v) => {
-                        *l.borrow_mut() = v;
+                        l.borrow_mut().0 = v;
                         Ok(Value::None)
                     }
                     Err((e, original)) => {
-                        *l.borrow_mut() = original;
+                        l.borrow_mut().0 = original;
                         Err(e)
                     }
                 }
             }
             "copy" => {
                 check_args("list.copy", &args, 0, 0)?;
-                Ok(Value::list(l.borrow().clone()))
+                Ok(Value::list(crate::iter::copy_items(&l.borrow())?))
             }
             "clear" => {
                 check_args("list.clear", &args, 0, 0)?;
@@ -551,7 +551,7 @@ impl Interp {
             "update" => {
                 for a in &args {
                     let o = other_set(self, a)?;
-                    s.borrow_mut().extend(o);
+                    s.borrow_mut().extend(o.iter().cloned());
                 }
                 Ok(Value::None)
             }

@@ -354,6 +354,47 @@ pub struct Instance {
     pub attrs: Attrs,
 }
 
+/// Frees the attribute values through [`crate::release`]: a linked list
+/// of a million objects must not free itself by a million nested drops.
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let attrs = self.attrs.get_mut();
+        if attrs.is_empty() {
+            return;
+        }
+        crate::release::release(|pending| match pending {
+            Some(p) => p.extend(attrs.drain().map(|(_, v)| v)),
+            None => attrs.clear(),
+        });
+    }
+}
+
+/// Frees defaults and closure cells through [`crate::release`] (a chain
+/// of closures is as deep as a chain of lists).
+impl Drop for Function {
+    fn drop(&mut self) {
+        if self.defaults.is_empty() && self.closure.is_empty() {
+            return;
+        }
+        let (defaults, closure) = (&mut self.defaults, &mut self.closure);
+        crate::release::release(|pending| match pending {
+            Some(p) => {
+                p.append(defaults);
+                for cell in closure.drain(..) {
+                    // A cell shared with a live frame or function stays.
+                    if let Ok(cell) = Rc::try_unwrap(cell) {
+                        p.push(cell.into_inner());
+                    }
+                }
+            }
+            None => {
+                defaults.clear();
+                closure.clear();
+            }
+        });
+    }
+}
+
 impl Instance {
     pub fn new(class: Rc<Class>) -> Instance {
         Instance {

@@ -28,8 +28,13 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Option<PyResult<Value>> {
             Some(Ok(Value::Str(PyStr::from(s))))
         }
         (BinOp::Add, Value::List(x), Value::List(y)) => {
-            let mut v = x.borrow().clone();
-            v.extend(y.borrow().iter().cloned());
+            let (x, y) = (x.borrow(), y.borrow());
+            let mut v = match crate::mem::vec_with_capacity(x.len().saturating_add(y.len())) {
+                Ok(v) => v,
+                Err(e) => return Some(Err(e)),
+            };
+            v.extend_from_slice(&x);
+            v.extend_from_slice(&y);
             Some(Ok(Value::list(v)))
         }
         (BinOp::Add, Value::Tuple(x), Value::Tuple(y)) => Some(Ok(Value::tuple(
@@ -196,19 +201,44 @@ fn float_int_cmp(f: f64, i: IntRef) -> Option<Ordering> {
     }
 }
 
-/// `a == b` for built-in values (identity for objects).
-pub fn eq(a: &Value, b: &Value) -> bool {
+/// The error for containers nested deeper than the recursion limit
+/// allows (`depth` counts the levels left).
+fn too_deep() -> Exc {
+    Exc::new(
+        crate::object::ExcType::RecursionError,
+        "maximum recursion depth exceeded in comparison",
+    )
+}
+
+/// `a == b` for built-in values (identity for objects). Containers are
+/// compared at most `depth` levels deep: deeper is a `RecursionError`, as
+/// in CPython, never a native stack overflow.
+pub fn eq(a: &Value, b: &Value, depth: u32) -> PyResult<bool> {
     if let Some(r) = num_eq(a, b) {
-        return r;
+        return Ok(r);
     }
-    match (a, b) {
+    Ok(match (a, b) {
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::None, Value::None) => true,
-        (Value::List(x), Value::List(y)) => Rc::ptr_eq(x, y) || seq_eq(&x.borrow(), &y.borrow()),
-        (Value::Tuple(x), Value::Tuple(y)) => seq_eq(x, y),
+        (Value::List(x), Value::List(y)) => {
+            Rc::ptr_eq(x, y) || seq_eq(&x.borrow(), &y.borrow(), depth)?
+        }
+        (Value::Tuple(x), Value::Tuple(y)) => seq_eq(x, y, depth)?,
         (Value::Dict(x), Value::Dict(y)) => {
             let (x, y) = (x.borrow(), y.borrow());
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| eq(v, w)))
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            if depth == 0 {
+                return Err(too_deep());
+            }
+            for (k, v) in x.iter() {
+                match y.get(k) {
+                    Some(w) if v.is(w) || eq(v, w, depth - 1)? => {}
+                    _ => return Ok(false),
+                }
+            }
+            true
         }
         (Value::Set(x), Value::Set(y)) => {
             let (x, y) = (x.borrow(), y.borrow());
@@ -220,21 +250,35 @@ pub fn eq(a: &Value, b: &Value) -> bool {
         }
         (Value::Method(x), Value::Method(y)) => x.func.is(&y.func) && x.receiver.is(&y.receiver),
         _ => a.is(b),
-    }
+    })
 }
 
-fn seq_eq(x: &[Value], y: &[Value]) -> bool {
-    x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| p.is(q) || eq(p, q))
+fn seq_eq(x: &[Value], y: &[Value], depth: u32) -> PyResult<bool> {
+    if x.len() != y.len() {
+        return Ok(false);
+    }
+    if depth == 0 && !x.is_empty() {
+        return Err(too_deep());
+    }
+    for (p, q) in x.iter().zip(y.iter()) {
+        if !(p.is(q) || eq(p, q, depth - 1)?) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// `<`, `<=`, `>`, `>=` for built-in values; `None` if unsupported.
-pub fn order(op: CmpOp, a: &Value, b: &Value) -> Option<PyResult<bool>> {
+/// Containers are compared at most `depth` levels deep (see [`eq`]).
+pub fn order(op: CmpOp, a: &Value, b: &Value, depth: u32) -> Option<PyResult<bool>> {
     let ord = match (a, b) {
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
         (Value::Float(x), Value::Float(y)) => x.get().partial_cmp(&y.get()),
         (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
-        (Value::List(x), Value::List(y)) => return seq_order(op, &x.borrow(), &y.borrow()),
-        (Value::Tuple(x), Value::Tuple(y)) => return seq_order(op, x, y),
+        (Value::List(x), Value::List(y)) => {
+            return Some(seq_order(op, &x.borrow(), &y.borrow(), depth))
+        }
+        (Value::Tuple(x), Value::Tuple(y)) => return Some(seq_order(op, x, y, depth)),
         (Value::Set(x), Value::Set(y)) => {
             let (x, y) = (x.borrow(), y.borrow());
             let sub = x.iter().all(|k| y.contains(k));
@@ -269,22 +313,25 @@ pub fn order(op: CmpOp, a: &Value, b: &Value) -> Option<PyResult<bool>> {
     }))
 }
 
-fn seq_order(op: CmpOp, x: &[Value], y: &[Value]) -> Option<PyResult<bool>> {
+fn seq_order(op: CmpOp, x: &[Value], y: &[Value], depth: u32) -> PyResult<bool> {
     for (p, q) in x.iter().zip(y.iter()) {
-        if !(p.is(q) || eq(p, q)) {
-            return match order(op, p, q) {
-                Some(r) => Some(r),
-                None => Some(Err(order_type_error(op, p, q))),
+        if depth == 0 {
+            return Err(too_deep());
+        }
+        if !(p.is(q) || eq(p, q, depth - 1)?) {
+            return match order(op, p, q, depth - 1) {
+                Some(r) => r,
+                None => Err(order_type_error(op, p, q)),
             };
         }
     }
     let o = x.len().cmp(&y.len());
-    Some(Ok(match op {
+    Ok(match op {
         CmpOp::Lt => o == Ordering::Less,
         CmpOp::LtE => o != Ordering::Greater,
         CmpOp::Gt => o == Ordering::Greater,
         _ => o != Ordering::Less,
-    }))
+    })
 }
 
 pub fn order_type_error(op: CmpOp, a: &Value, b: &Value) -> Exc {
@@ -296,8 +343,9 @@ pub fn order_type_error(op: CmpOp, a: &Value, b: &Value) -> Exc {
     ))
 }
 
-/// `item in container` for built-in containers.
-pub fn contains(container: &Value, item: &Value) -> Option<PyResult<bool>> {
+/// `item in container` for built-in containers (items compared at most
+/// `depth` levels deep, see [`eq`]).
+pub fn contains(container: &Value, item: &Value, depth: u32) -> Option<PyResult<bool>> {
     Some(Ok(match container {
         Value::Str(s) => match item {
             Value::Str(sub) => s.contains(&**sub),
@@ -308,8 +356,8 @@ pub fn contains(container: &Value, item: &Value) -> Option<PyResult<bool>> {
                 ))))
             }
         },
-        Value::List(l) => l.borrow().iter().any(|x| x.is(item) || eq(x, item)),
-        Value::Tuple(t) => t.iter().any(|x| x.is(item) || eq(x, item)),
+        Value::List(l) => return Some(any_equal(&l.borrow(), item, depth)),
+        Value::Tuple(t) => return Some(any_equal(t, item, depth)),
         Value::Dict(d) => match Key::new(item.clone()) {
             Ok(k) => d.borrow().contains_key(&k),
             Err(e) => return Some(Err(e)),
@@ -330,17 +378,26 @@ pub fn contains(container: &Value, item: &Value) -> Option<PyResult<bool>> {
     }))
 }
 
+fn any_equal(items: &[Value], item: &Value, depth: u32) -> PyResult<bool> {
+    for x in items {
+        if x.is(item) || eq(x, item, depth)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn mixed_numeric_comparisons() {
-        assert!(eq(&Value::Int(3), &Value::float(3.0)));
-        assert!(eq(&Value::bool(true), &Value::Int(1)));
-        assert!(!eq(&Value::None, &Value::Int(0)));
+        assert!(eq(&Value::Int(3), &Value::float(3.0), 10).unwrap());
+        assert!(eq(&Value::bool(true), &Value::Int(1), 10).unwrap());
+        assert!(!eq(&Value::None, &Value::Int(0), 10).unwrap());
         assert!(matches!(
-            order(CmpOp::Lt, &Value::Int(1), &Value::float(1.5)),
+            order(CmpOp::Lt, &Value::Int(1), &Value::float(1.5), 10),
             Some(Ok(true))
         ));
     }
@@ -349,10 +406,31 @@ mod tests {
     fn sequences_compare_lexicographically() {
         let a = Value::list(vec![Value::Int(1), Value::Int(2)]);
         let b = Value::list(vec![Value::Int(1), Value::Int(3)]);
-        assert!(matches!(order(CmpOp::Lt, &a, &b), Some(Ok(true))));
+        assert!(matches!(order(CmpOp::Lt, &a, &b, 10), Some(Ok(true))));
         assert!(eq(
             &Value::list(vec![Value::Int(1)]),
-            &Value::list(vec![Value::float(1.0)])
+            &Value::list(vec![Value::float(1.0)]),
+            10
+        )
+        .unwrap());
+    }
+
+    #[test]
+    fn nesting_past_the_budget_is_a_recursion_error() {
+        let nest = |n: usize| {
+            let mut v = Value::list(vec![]);
+            for _ in 0..n {
+                v = Value::list(vec![v]);
+            }
+            v
+        };
+        let (a, b) = (nest(50), nest(50));
+        assert!(eq(&a, &b, 51).unwrap());
+        assert!(eq(&a, &b, 49).is_err());
+        assert!(matches!(order(CmpOp::Lt, &a, &b, 49), Some(Err(_))));
+        assert!(matches!(
+            contains(&Value::list(vec![b]), &a, 49),
+            Some(Err(_))
         ));
     }
 
