@@ -151,22 +151,35 @@ fn print(interp: &mut Interp, args: Vec<Value>, mut kwargs: Kwargs) -> PyResult<
     };
     let sep = text_of(sep, " ", "sep")?;
     let end = text_of(end, "\n", "end")?;
-    let mut line = String::new();
-    for (i, a) in args.iter().enumerate() {
-        if i > 0 {
-            line.push_str(&sep);
-        }
-        line.push_str(&interp.to_str(a)?);
-    }
-    line.push_str(&end);
     let to_stderr = matches!(&file, Some(Value::Module(m)) if &*m.name == "sys.stderr");
     if to_stderr {
-        crate::output::write_stderr(&line);
-    } else {
-        interp.out.write_str(&line);
-        if flush {
-            interp.out.flush();
+        let mut line = String::new();
+        for (i, a) in args.iter().enumerate() {
+            if i > 0 {
+                line.push_str(&sep);
+            }
+            line.push_str(&interp.to_str(a)?);
         }
+        line.push_str(&end);
+        crate::output::write_stderr(&line);
+        return Ok(Value::None);
+    }
+    // Piece by piece: a huge string is written, not copied into a line.
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            interp.out.write_str(&sep)?;
+        }
+        match a {
+            Value::Str(s) => interp.out.write_str(s)?,
+            other => {
+                let text = interp.to_str(other)?;
+                interp.out.write_str(&text)?;
+            }
+        }
+    }
+    interp.out.write_str(&end)?;
+    if flush {
+        interp.out.flush()?;
     }
     Ok(Value::None)
 }

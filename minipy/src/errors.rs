@@ -154,6 +154,19 @@ pub fn internal_error(payload: Box<dyn std::any::Any + Send>) -> Exc {
     )
 }
 
+/// The `OSError` (or the subclass CPython picks for it) of a failed
+/// system call's `errno`: `[Errno 32] Broken pipe`.
+pub fn os_error(errno: i32) -> Exc {
+    let t = match errno {
+        libc::EPIPE => ExcType::BrokenPipeError,
+        libc::ECHILD => ExcType::ChildProcessError,
+        _ => ExcType::OSError,
+    };
+    let msg = std::io::Error::from_raw_os_error(errno).to_string();
+    let msg = msg.split(" (os error").next().unwrap_or(&msg).to_string();
+    Exc::with_args(t, vec![Value::Int(errno as i64), Value::str(&msg)])
+}
+
 /// `MemoryError` (no message), for an allocation the script asked for
 /// that cannot be made.
 pub fn memory_error() -> Exc {

@@ -230,12 +230,12 @@ fn text_arg(args: &[Value]) -> PyResult<String> {
 
 fn stdout_write(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     let s = text_arg(&args)?;
-    interp.out.write_str(&s);
+    interp.out.write_str(&s)?;
     Ok(Value::Int(s.chars().count() as i64))
 }
 
 fn stdout_flush(interp: &mut Interp, _: Vec<Value>, _: Kwargs) -> PyResult<Value> {
-    interp.out.flush();
+    interp.out.flush()?;
     Ok(Value::None)
 }
 
@@ -319,17 +319,9 @@ fn make_os() -> Value {
 }
 
 fn os_error(what: &str) -> Exc {
-    let e = std::io::Error::last_os_error();
-    let errno = e.raw_os_error().unwrap_or(0);
-    let t = if errno == libc::ECHILD {
-        ExcType::ChildProcessError
-    } else {
-        ExcType::OSError
-    };
-    let msg = e.to_string();
-    let msg = msg.split(" (os error").next().unwrap_or(&msg).to_string();
     let _ = what;
-    Exc::with_args(t, vec![Value::Int(errno as i64), Value::str(&msg)])
+    let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+    crate::errors::os_error(errno)
 }
 
 fn os_getpid(_: &mut Interp, args: Vec<Value>, kwargs: Kwargs) -> PyResult<Value> {

@@ -57,7 +57,7 @@ pub fn main() -> ! {
 /// Runs one invocation and returns the exit status.
 pub fn run(args: Vec<String>) -> i32 {
     if crate::cli::wants_help(&args) {
-        crate::output::write_all(1, crate::cli::HELP.as_bytes());
+        let _ = crate::output::write_all(1, crate::cli::HELP.as_bytes());
         return 0;
     }
     let inv = match parse_args(&args) {
@@ -118,13 +118,30 @@ pub fn run(args: Vec<String>) -> i32 {
         Err(exc) => {
             let report = interp.format_exception(&exc);
             // Like CPython: pending stdout first, then the traceback.
-            interp.out.flush();
+            flush_stdout(&mut interp);
             write_stderr(&report);
             1
         }
     };
-    interp.out.flush();
-    status
+    if flush_stdout(&mut interp) {
+        status
+    } else {
+        // CPython's status when stdout cannot be flushed at exit.
+        120
+    }
+}
+
+/// Flushes `sys.stdout` at the end; a failure (a closed pipe) is reported
+/// as CPython reports it. Returns whether every flush so far succeeded.
+fn flush_stdout(interp: &mut Interp) -> bool {
+    if let Err(e) = interp.out.flush() {
+        interp.stdout_failed = true;
+        let line = interp.exception_line(&e);
+        write_stderr(&format!(
+            "Exception ignored in: <_io.TextIOWrapper name='<stdout>' mode='w' encoding='utf-8'>\n{line}\n"
+        ));
+    }
+    !interp.stdout_failed
 }
 
 /// `sys.exit(arg)`: None → 0, an int → itself, anything else is printed.
@@ -135,7 +152,7 @@ fn system_exit_status(interp: &mut Interp, args: &[Value]) -> i32 {
         [Value::Bool(b)] => *b as i32,
         [other] => {
             let text = interp.to_str(other).unwrap_or_default();
-            interp.out.flush();
+            flush_stdout(interp);
             write_stderr(&format!("{text}\n"));
             1
         }
@@ -143,7 +160,7 @@ fn system_exit_status(interp: &mut Interp, args: &[Value]) -> i32 {
             let text = interp
                 .repr(&Value::tuple(more.to_vec()))
                 .unwrap_or_default();
-            interp.out.flush();
+            flush_stdout(interp);
             write_stderr(&format!("{text}\n"));
             1
         }
