@@ -654,16 +654,24 @@ fn pow(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
             if m.is_zero() {
                 return Err(Exc::value_error("pow() 3rd argument cannot be 0"));
             }
-            if e.is_negative() {
-                return Err(Exc::value_error(
-                    "base is not invertible for the given modulus",
-                ));
-            }
-            let (b, e, m) = (
+            let (mut b, mut e, m) = (
                 b.big().into_owned(),
                 e.big().into_owned(),
                 m.big().into_owned(),
             );
+            if e.sign() == num_bigint::Sign::Minus {
+                // b ** -e is the modular inverse of b, to the power e.
+                use num_integer::Integer;
+                let m_abs = num_traits::Signed::abs(&m);
+                let egcd = b.mod_floor(&m_abs).extended_gcd(&m_abs);
+                if !num_traits::One::is_one(&egcd.gcd) {
+                    return Err(Exc::value_error(
+                        "base is not invertible for the given modulus",
+                    ));
+                }
+                b = egcd.x;
+                e = -e;
+            }
             let r = b.modpow(&e, &m);
             // Python's result has the sign of the modulus.
             let r = if r.sign() != num_bigint::Sign::NoSign && r.sign() != m.sign() {

@@ -5,7 +5,7 @@
 //! ([`eval::eval`]), through that function's trampoline while perf support
 //! is active, so perf names each frame `py::<qualname>:<file>`.
 //!
-//! Pipeline: [`lexer`] → [`parser`] ([`ast`]) → [`scope`] + [`compile`]
+//! Pipeline: [`source`] (bytes to text) → [`lexer`] → [`parser`] ([`ast`]) → [`scope`] + [`compile`]
 //! (names resolved to slots; [`code`]) → evaluation ([`eval`] for
 //! statements, [`expr`] for expressions, [`call`] for calls, [`locals`]
 //! for the frames' slots) over [`value`]s. Around it: operators ([`ops`], [`num`]), attribute and item
@@ -49,5 +49,6 @@ pub mod release;
 pub mod run;
 pub mod scope;
 pub mod seq;
+pub mod source;
 pub mod traceback;
 pub mod value;

@@ -22,10 +22,7 @@ const STACK_SIZE: usize = 1 << 30;
 /// Entry point of the `minipy` binary; never returns.
 pub fn main() -> ! {
     crate::errors::install_panic_hook();
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let thread = std::thread::Builder::new()
         .stack_size(STACK_SIZE)
         .spawn(move || {
@@ -55,7 +52,7 @@ pub fn main() -> ! {
 }
 
 /// Runs one invocation and returns the exit status.
-pub fn run(args: Vec<String>) -> i32 {
+pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
     if crate::cli::wants_help(&args) {
         let _ = crate::output::write_all(1, crate::cli::HELP.as_bytes());
         return 0;
@@ -74,10 +71,17 @@ pub fn run(args: Vec<String>) -> i32 {
             return 2;
         }
     };
-    let path = std::path::absolute(&inv.script).unwrap_or_else(|_| inv.script.clone().into());
+    // Opened by its bytes; named (tracebacks, `__file__`) lossily.
+    let path = std::path::absolute(&inv.script).unwrap_or_else(|_| inv.script.clone());
     let path_text = path.display().to_string();
     let source = match std::fs::read(&path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Ok(bytes) => match crate::source::decode(&bytes, &path_text) {
+            Ok(text) => text,
+            Err(report) => {
+                write_stderr(&report);
+                return 1;
+            }
+        },
         Err(e) => {
             let errno = e.raw_os_error().unwrap_or(0);
             let reason = e.to_string();
@@ -101,7 +105,7 @@ pub fn run(args: Vec<String>) -> i32 {
             return 1;
         }
     };
-    let mut argv = vec![inv.script.clone()];
+    let mut argv = vec![inv.script.to_string_lossy().into_owned()];
     argv.extend(inv.args);
     let perf = PerfState::new(config.implementation, config.persist_after_fork);
     let mut interp = Interp::new(perf, argv, filename.clone(), Rc::from(source.as_str()));
