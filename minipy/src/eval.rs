@@ -177,6 +177,7 @@ impl Interp {
             StmtKind::While(cond, body, orelse) => {
                 loop {
                     f.line = s.line;
+                    crate::interrupt::check()?;
                     let c = self.eval(f, cond)?;
                     if !self.truthy(&c)? {
                         break;
@@ -258,6 +259,7 @@ impl Interp {
             let n = r.len();
             let mut i = 0;
             while i < n {
+                crate::interrupt::check()?;
                 let v = Value::Int(r.get(i));
                 match target {
                     Target::Local(slot) => Value::store(&mut f.locals[*slot as usize], v),
@@ -274,6 +276,7 @@ impl Interp {
         }
         let mut it = self.iterate(&iterable)?;
         while let Some(v) = self.next_item(&mut it)? {
+            crate::interrupt::check()?;
             self.assign(f, target, v)?;
             match self.exec_block(f, body)? {
                 Flow::Break => return Ok(Flow::Normal),

@@ -11,7 +11,7 @@
 //! for the frames' slots) over [`value`]s. Around it: operators ([`ops`], [`num`]), attribute and item
 //! access ([`attr`], [`seq`]), iteration ([`iter`]), text ([`format`]),
 //! built-ins ([`builtins`], [`methods`], [`modules`]), errors
-//! ([`errors`], [`traceback`]), fallible allocation ([`mem`]), freeing deep data ([`release`]), perf state ([`perf`]), the command line
+//! ([`errors`], [`traceback`]), fallible allocation ([`mem`]), freeing deep data ([`release`]), Ctrl-C ([`interrupt`]), perf state ([`perf`]), the command line
 //! ([`cli`], [`run`]).
 //!
 //! Dependencies: `trampoline-api` (the shared trampoline contract) with its
@@ -33,6 +33,7 @@ pub mod eval;
 pub mod expr;
 pub mod format;
 pub mod interp;
+pub mod interrupt;
 pub mod iter;
 pub mod lexer;
 pub mod locals;

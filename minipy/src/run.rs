@@ -22,6 +22,7 @@ const STACK_SIZE: usize = 1 << 30;
 /// Entry point of the `minipy` binary; never returns.
 pub fn main() -> ! {
     crate::errors::install_panic_hook();
+    crate::interrupt::install();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let thread = std::thread::Builder::new()
         .stack_size(STACK_SIZE)
@@ -32,6 +33,7 @@ pub fn main() -> ! {
         });
     match thread {
         Ok(handle) => {
+            crate::interrupt::block_in_this_thread();
             // Only a panic outside every `eval` (those become SystemError)
             // gets here.
             if let Err(payload) = handle.join() {
@@ -124,6 +126,9 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             // Like CPython: pending stdout first, then the traceback.
             flush_stdout(&mut interp);
             write_stderr(&report);
+            if exc.is(ExcType::KeyboardInterrupt) {
+                crate::interrupt::exit_by_sigint();
+            }
             1
         }
     };
