@@ -415,7 +415,16 @@ fn interrupt(src: &str) -> (std::process::Output, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let script = dir.path().join("k.py");
     std::fs::write(&script, src).expect("write");
-    let mut child = Command::new(common::minipy())
+    let mut cmd = Command::new(common::minipy());
+    // SAFETY: signal(2) only, between fork and exec. SIGINT may be ignored
+    // where the tests run (a background job): the child must see it.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut child = cmd
         .arg(&script)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

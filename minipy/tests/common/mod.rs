@@ -174,6 +174,9 @@ pub struct Guarded {
     pub status: Option<i32>,
     pub signal: Option<i32>,
     pub timed_out: bool,
+    /// Still running at the timeout, it was sent SIGINT and then ended
+    /// within the grace period (`status`/`signal` say how).
+    pub interrupted: bool,
     /// Wall time from spawn to exit.
     pub elapsed: std::time::Duration,
 }
@@ -185,10 +188,11 @@ impl Guarded {
 
     pub fn describe(&self) -> String {
         format!(
-            "status {:?} signal {:?} timed out {}\n--- stdout ({} bytes)\n{}\n--- stderr\n{}",
+            "status {:?} signal {:?} timed out {} interrupted {}\n--- stdout ({} bytes)\n{}\n--- stderr\n{}",
             self.status,
             self.signal,
             self.timed_out,
+            self.interrupted,
             self.stdout.len(),
             String::from_utf8_lossy(&self.stdout[..self.stdout.len().min(2000)]),
             &self.stderr[..self.stderr.len().min(4000)]
@@ -202,8 +206,12 @@ pub struct Guard {
     /// `RLIMIT_AS` of the child in bytes, so that a huge allocation fails
     /// in the child instead of taking the machine's memory.
     pub address_space: Option<u64>,
-    /// Killed (SIGKILL) when still running after this long.
+    /// Sent SIGINT when still running after this long (a script may
+    /// legitimately run forever; a responsive interpreter then stops with
+    /// `KeyboardInterrupt`)...
     pub timeout: std::time::Duration,
+    /// ... and killed (SIGKILL, a hang) when still running this much later.
+    pub grace: std::time::Duration,
 }
 
 impl Default for Guard {
@@ -211,6 +219,7 @@ impl Default for Guard {
         Guard {
             address_space: Some(4 << 30),
             timeout: std::time::Duration::from_secs(60),
+            grace: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -233,10 +242,14 @@ pub fn run_guarded(script: &Path, args: &[&str], guard: Guard) -> Guarded {
     for k in PERF_ENV {
         cmd.env_remove(k);
     }
-    if let Some(bytes) = guard.address_space {
-        // SAFETY: only async-signal-safe setrlimit between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
+    let address_space = guard.address_space;
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            // SIGINT may be ignored where the tests run (a background
+            // job); the child must see it as a terminal user would.
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            if let Some(bytes) = address_space {
                 let lim = libc::rlimit {
                     rlim_cur: bytes,
                     rlim_max: bytes,
@@ -244,9 +257,9 @@ pub fn run_guarded(script: &Path, args: &[&str], guard: Guard) -> Guarded {
                 if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
-                Ok(())
-            });
-        }
+            }
+            Ok(())
+        });
     }
     let started = std::time::Instant::now();
     let mut child = cmd.spawn().expect("minipy binary runs");
@@ -263,11 +276,22 @@ pub fn run_guarded(script: &Path, args: &[&str], guard: Guard) -> Guarded {
         let _ = err.read_to_end(&mut v);
         v
     });
+    let mut interrupted = false;
     let (status, timed_out) = match child.wait_timeout(guard.timeout).expect("wait") {
         Some(s) => (s, false),
         None => {
-            let _ = child.kill();
-            (child.wait().expect("wait after kill"), true)
+            // SAFETY: kill(2) of our own, not yet reaped, child.
+            unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+            match child.wait_timeout(guard.grace).expect("wait") {
+                Some(s) => {
+                    interrupted = true;
+                    (s, false)
+                }
+                None => {
+                    let _ = child.kill();
+                    (child.wait().expect("wait after kill"), true)
+                }
+            }
         }
     };
     let pid = child.id();
@@ -280,6 +304,7 @@ pub fn run_guarded(script: &Path, args: &[&str], guard: Guard) -> Guarded {
         status: status.code(),
         signal: if timed_out { None } else { status.signal() },
         timed_out,
+        interrupted,
         elapsed: started.elapsed(),
     }
 }
