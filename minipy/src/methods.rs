@@ -745,11 +745,27 @@ impl Interp {
                     Some(v) => int_arg(v)?,
                     None => -1,
                 };
-                Ok(new_str(if count < 0 {
-                    s.replace(old, new)
+                let limit = if count < 0 {
+                    usize::MAX
                 } else {
-                    s.replacen(old, new, count as usize)
-                }))
+                    count as usize
+                };
+                // The result may be far larger than the text: sized first,
+                // allocated fallibly.
+                let n = s.match_indices(old).take(limit).count();
+                let size = (new.len() as u128 * n as u128 + s.len() as u128)
+                    .saturating_sub(old.len() as u128 * n as u128);
+                let mut out = crate::mem::string_with_capacity(
+                    usize::try_from(size).map_err(|_| crate::errors::memory_error())?,
+                )?;
+                let mut last = 0;
+                for (i, m) in s.match_indices(old).take(n) {
+                    out.push_str(&s[last..i]);
+                    out.push_str(new);
+                    last = i + m.len();
+                }
+                out.push_str(&s[last..]);
+                Ok(new_str(out))
             }
             "find" | "rfind" | "index" | "rindex" | "count" => {
                 check_args(name, &args, 1, 1)?;

@@ -269,7 +269,8 @@ fn format_case(rng: &mut fastrand::Rng) -> String {
 /// An expression asking for a huge (or negative, or merely odd) size.
 fn size_case(rng: &mut fastrand::Rng) -> String {
     let n = pick(rng, SIZES);
-    let body = match rng.u8(..14) {
+    let body = match rng.u8(..15) {
+        14 => format!("x = ('ab' * 1000).replace('b', 'x' * ({n}))"),
         0 => format!("x = 'ab' * ({n})"),
         1 => format!("x = [0] * ({n})"),
         2 => format!("x = (0, 1) * ({n})"),

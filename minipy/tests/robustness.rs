@@ -95,6 +95,7 @@ fn huge_sizes_raise_memory_error() {
         "list(range(10**9))",
         "' '.join(['a' * 1000] * 10**7)",
         "'ab' * 10**10",
+        "('a' * 10**6).replace('a', 'bb' * 10**4)",
     ] {
         let src = format!("x = {expr}\nprint('no error')\n");
         let run = run_ok(&src, 1);
