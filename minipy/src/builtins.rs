@@ -992,7 +992,7 @@ pub fn construct(
             let mut s = SetData::new();
             if let Some(v) = args.first() {
                 for x in interp.collect(v)? {
-                    s.insert(Key::new(x)?);
+                    s.add(Key::new(x)?)?;
                 }
             }
             Ok(Value::Set(Rc::new(RefCell::new(s))))
@@ -1007,7 +1007,7 @@ pub fn construct(
             let mut d = Dict::new();
             if let Some(v) = args.first() {
                 for (k, v) in interp.pairs_of(v)? {
-                    d.insert(Key::new(k)?, v);
+                    d.put(Key::new(k)?, v)?;
                 }
             }
             for (k, v) in kwargs {

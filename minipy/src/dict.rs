@@ -30,6 +30,29 @@ impl SetData {
     pub fn new() -> SetData {
         SetData::default()
     }
+
+    /// `insert`, growing fallibly (`MemoryError`, not an abort).
+    pub fn add(&mut self, k: Key) -> PyResult<bool> {
+        if self.0.len() == self.0.capacity() {
+            self.0
+                .try_reserve(1)
+                .map_err(|_| crate::errors::memory_error())?;
+        }
+        Ok(self.0.insert(k))
+    }
+}
+
+impl Dict {
+    /// `insert`, growing fallibly (`MemoryError`, not an abort).
+    pub fn put(&mut self, k: Key, v: Value) -> PyResult<()> {
+        if self.0.len() == self.0.capacity() {
+            self.0
+                .try_reserve(1)
+                .map_err(|_| crate::errors::memory_error())?;
+        }
+        self.0.insert(k, v);
+        Ok(())
+    }
 }
 
 impl std::ops::Deref for Dict {

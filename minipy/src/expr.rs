@@ -224,7 +224,7 @@ impl Interp {
                 for (k, v) in items {
                     let k = self.eval(f, k)?;
                     let v = self.eval(f, v)?;
-                    d.insert(Key::new(k)?, v);
+                    d.put(Key::new(k)?, v)?;
                 }
                 Ok(Value::Dict(Rc::new(RefCell::new(d))))
             }
@@ -721,7 +721,7 @@ impl CompOut {
         match self {
             CompOut::List(l) => crate::mem::push(l, v)?,
             CompOut::Set(s) => {
-                s.insert(Key::new(v)?);
+                s.add(Key::new(v)?)?;
             }
             CompOut::Dict(_) => {}
         }
@@ -730,7 +730,7 @@ impl CompOut {
 
     fn push_pair(&mut self, k: Value, v: Value) -> PyResult<()> {
         if let CompOut::Dict(d) = self {
-            d.insert(Key::new(k)?, v);
+            d.put(Key::new(k)?, v)?;
         }
         Ok(())
     }

@@ -527,7 +527,7 @@ impl Interp {
         match name {
             "add" => {
                 check_args("set.add", &args, 1, 1)?;
-                s.borrow_mut().insert(Key::new(args[0].clone())?);
+                s.borrow_mut().add(Key::new(args[0].clone())?)?;
                 Ok(Value::None)
             }
             "remove" | "discard" => {

@@ -22,7 +22,10 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Option<PyResult<Value>> {
     }
     match (op, a, b) {
         (BinOp::Add, Value::Str(x), Value::Str(y)) => {
-            let mut s = String::with_capacity(x.len() + y.len());
+            let mut s = match crate::mem::string_with_capacity(x.len().saturating_add(y.len())) {
+                Ok(s) => s,
+                Err(e) => return Some(Err(e)),
+            };
             s.push_str(x);
             s.push_str(y);
             Some(Ok(Value::Str(PyStr::from(s))))

@@ -118,6 +118,32 @@ fn huge_sizes_raise_memory_error() {
     assert_eq!(run.stdout_text(), "199999999\n");
 }
 
+#[test]
+fn growth_past_the_memory_limit_is_a_memory_error() {
+    // A limit not far above the interpreter thread's 1 GiB stack
+    // reservation, so that each script runs out of memory within seconds
+    // (much tighter, and the last small allocations fail too: an abort
+    // that CPython avoids only by a preallocated MemoryError).
+    let tight = Guard {
+        address_space: Some(1200 << 20),
+        ..Guard::default()
+    };
+    for src in [
+        "d = {i: None for i in range(10**9)}\n",
+        "s = set(range(10**9))\n",
+        "s = 'a'\nwhile True:\n    s += s\n",
+        "l = [0 for i in range(10**9)]\n",
+    ] {
+        let run = run_bytes(src.as_bytes(), tight);
+        assert_eq!(
+            (run.status, last_line(&run)),
+            (Some(1), "MemoryError"),
+            "{src}\n{}",
+            run.describe()
+        );
+    }
+}
+
 /// Deep enough to overflow the 1 GiB native stack of an interpreter that
 /// recurses on nesting, in this build (a debug build's frames are several
 /// times larger: 3,000,000 levels of any container overflow it).
