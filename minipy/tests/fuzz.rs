@@ -545,7 +545,9 @@ fn fuzzed_inputs_end_cleanly() {
     let guard = Guard {
         // 1 GiB of it is the interpreter thread's stack reservation.
         address_space: Some(3 << 30),
-        timeout: Duration::from_secs(10),
+        // Legitimate inputs take at most a few seconds in a debug build;
+        // one still running then is interrupted (see `verdict`).
+        timeout: Duration::from_secs(5),
         grace: Duration::from_secs(10),
     };
     let workers = std::thread::available_parallelism()
