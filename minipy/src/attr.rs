@@ -264,7 +264,7 @@ impl Interp {
             }
             Value::Dict(d) => {
                 let key = Key::new(idx)?;
-                d.borrow_mut().insert(key, v);
+                d.borrow_mut().put(key, v)?;
                 Ok(())
             }
             Value::Instance(_) => match self.call_special(obj, "__setitem__", vec![idx, v])? {

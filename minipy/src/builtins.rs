@@ -151,22 +151,35 @@ fn print(interp: &mut Interp, args: Vec<Value>, mut kwargs: Kwargs) -> PyResult<
     };
     let sep = text_of(sep, " ", "sep")?;
     let end = text_of(end, "\n", "end")?;
-    let mut line = String::new();
-    for (i, a) in args.iter().enumerate() {
-        if i > 0 {
-            line.push_str(&sep);
-        }
-        line.push_str(&interp.to_str(a)?);
-    }
-    line.push_str(&end);
     let to_stderr = matches!(&file, Some(Value::Module(m)) if &*m.name == "sys.stderr");
     if to_stderr {
-        crate::output::write_stderr(&line);
-    } else {
-        interp.out.write_str(&line);
-        if flush {
-            interp.out.flush();
+        let mut line = String::new();
+        for (i, a) in args.iter().enumerate() {
+            if i > 0 {
+                line.push_str(&sep);
+            }
+            line.push_str(&interp.to_str(a)?);
         }
+        line.push_str(&end);
+        crate::output::write_stderr(&line);
+        return Ok(Value::None);
+    }
+    // Piece by piece: a huge string is written, not copied into a line.
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            interp.out.write_str(&sep)?;
+        }
+        match a {
+            Value::Str(s) => interp.out.write_str(s)?,
+            other => {
+                let text = interp.to_str(other)?;
+                interp.out.write_str(&text)?;
+            }
+        }
+    }
+    interp.out.write_str(&end)?;
+    if flush {
+        interp.out.flush()?;
     }
     Ok(Value::None)
 }
@@ -329,13 +342,26 @@ fn sum(interp: &mut Interp, args: Vec<Value>, mut kwargs: Kwargs) -> PyResult<Va
     Ok(acc)
 }
 
-fn class_list(v: &Value, fname: &str) -> PyResult<Vec<Rc<crate::object::Class>>> {
+/// The classes of `isinstance`'s second argument, tuples flattened at
+/// most `depth` levels deep (deeper is CPython's `RecursionError`).
+fn class_list(v: &Value, fname: &str, depth: u32) -> PyResult<Vec<Rc<crate::object::Class>>> {
     match v {
         Value::Class(c) => Ok(vec![c.clone()]),
+        Value::Tuple(_) if depth == 0 => Err(Exc::new(
+            ExcType::RecursionError,
+            format!(
+                "maximum recursion depth exceeded in __{}check__",
+                if fname == "isinstance" {
+                    "instance"
+                } else {
+                    "subclass"
+                }
+            ),
+        )),
         Value::Tuple(items) => {
             let mut out = Vec::new();
             for i in items.iter() {
-                out.extend(class_list(i, fname)?);
+                out.extend(class_list(i, fname, depth - 1)?);
             }
             Ok(out)
         }
@@ -345,7 +371,7 @@ fn class_list(v: &Value, fname: &str) -> PyResult<Vec<Rc<crate::object::Class>>>
     }
 }
 
-fn isinstance(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
+fn isinstance(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     if args.len() != 2 {
         return Err(Exc::type_error(format!(
             "isinstance expected 2 arguments, got {}",
@@ -353,11 +379,12 @@ fn isinstance(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
         )));
     }
     let cls = class_of(&args[0]);
-    let targets = class_list(&args[1], "isinstance")?;
+    let depth = interp.recursion_limit.saturating_sub(interp.depth);
+    let targets = class_list(&args[1], "isinstance", depth)?;
     Ok(Value::bool(targets.iter().any(|t| cls.is_subclass_of(t))))
 }
 
-fn issubclass(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
+fn issubclass(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     if args.len() != 2 {
         return Err(Exc::type_error(format!(
             "issubclass expected 2 arguments, got {}",
@@ -367,7 +394,8 @@ fn issubclass(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     let Value::Class(c) = &args[0] else {
         return Err(Exc::type_error("issubclass() arg 1 must be a class"));
     };
-    let targets = class_list(&args[1], "issubclass")?;
+    let depth = interp.recursion_limit.saturating_sub(interp.depth);
+    let targets = class_list(&args[1], "issubclass", depth)?;
     Ok(Value::bool(targets.iter().any(|t| c.is_subclass_of(t))))
 }
 
@@ -626,16 +654,24 @@ fn pow(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
             if m.is_zero() {
                 return Err(Exc::value_error("pow() 3rd argument cannot be 0"));
             }
-            if e.is_negative() {
-                return Err(Exc::value_error(
-                    "base is not invertible for the given modulus",
-                ));
-            }
-            let (b, e, m) = (
+            let (mut b, mut e, m) = (
                 b.big().into_owned(),
                 e.big().into_owned(),
                 m.big().into_owned(),
             );
+            if e.sign() == num_bigint::Sign::Minus {
+                // b ** -e is the modular inverse of b, to the power e.
+                use num_integer::Integer;
+                let m_abs = num_traits::Signed::abs(&m);
+                let egcd = b.mod_floor(&m_abs).extended_gcd(&m_abs);
+                if !num_traits::One::is_one(&egcd.gcd) {
+                    return Err(Exc::value_error(
+                        "base is not invertible for the given modulus",
+                    ));
+                }
+                b = egcd.x;
+                e = -e;
+            }
             let r = b.modpow(&e, &m);
             // Python's result has the sign of the modulus.
             let r = if r.sign() != num_bigint::Sign::NoSign && r.sign() != m.sign() {
@@ -956,7 +992,7 @@ pub fn construct(
             let mut s = SetData::new();
             if let Some(v) = args.first() {
                 for x in interp.collect(v)? {
-                    s.insert(Key::new(x)?);
+                    s.add(Key::new(x)?)?;
                 }
             }
             Ok(Value::Set(Rc::new(RefCell::new(s))))
@@ -971,7 +1007,7 @@ pub fn construct(
             let mut d = Dict::new();
             if let Some(v) = args.first() {
                 for (k, v) in interp.pairs_of(v)? {
-                    d.insert(Key::new(k)?, v);
+                    d.put(Key::new(k)?, v)?;
                 }
             }
             for (k, v) in kwargs {

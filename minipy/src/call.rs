@@ -22,8 +22,8 @@ impl Interp {
     /// that enters `eval`.
     #[inline(always)]
     pub fn enter(&mut self, frame: &mut Frame) -> PyResult<()> {
-        if self.depth >= self.recursion_limit {
-            return Err(Interp::recursion_error());
+        if self.depth >= self.recursion_limit || crate::interrupt::pending() {
+            return Err(self.call_refused());
         }
         self.depth += 1;
         let stub = if self.perf.is_active() {
@@ -48,6 +48,14 @@ impl Interp {
             // SAFETY: a non-null result of `eval` is always an `Exc::into_raw`.
             Err(unsafe { Exc::from_raw(r) })
         }
+    }
+
+    /// Why `enter` cannot make a call: a pending Ctrl-C or the recursion
+    /// limit.
+    #[cold]
+    #[inline(never)]
+    fn call_refused(&self) -> Exc {
+        crate::interrupt::take().unwrap_or_else(Interp::recursion_error)
     }
 
     /// `f(args)` for a global `f`: no evaluation of the callee expression.

@@ -17,14 +17,17 @@
 //! Unknown `-X` options are ignored, as CPython ignores them.
 
 use crate::perf::Implementation;
+use std::ffi::OsString;
+use std::path::PathBuf;
 use trampoline_api::Backend;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invocation {
     /// `-X` options in order: name and optional value.
     pub xopts: Vec<(String, Option<String>)>,
-    pub script: String,
-    /// `sys.argv[1:]`.
+    /// Any bytes: a file name need not be UTF-8.
+    pub script: PathBuf,
+    /// `sys.argv[1:]` (not UTF-8 bytes replaced, as `str` holds UTF-8).
     pub args: Vec<String>,
 }
 
@@ -45,16 +48,17 @@ sys.deactivate_stack_trampoline() beat both from the moment they are called.
 ";
 
 /// Whether the arguments ask for the help text.
-pub fn wants_help(args: &[String]) -> bool {
-    matches!(args.first().map(String::as_str), Some("-h" | "--help"))
+pub fn wants_help(args: &[OsString]) -> bool {
+    matches!(args.first().and_then(|a| a.to_str()), Some("-h" | "--help"))
 }
 
 /// Parses the arguments after the program name.
-pub fn parse_args(args: &[String]) -> Result<Invocation, String> {
+pub fn parse_args(args: &[OsString]) -> Result<Invocation, String> {
+    let text = |a: &OsString| a.to_string_lossy().into_owned();
     let mut xopts = Vec::new();
     let mut i = 0;
     while i < args.len() {
-        let a = &args[i];
+        let a = &text(&args[i]);
         if a == "--" {
             i += 1;
             break;
@@ -66,7 +70,7 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, String> {
             let opt = if rest.is_empty() {
                 i += 1;
                 args.get(i)
-                    .cloned()
+                    .map(text)
                     .ok_or_else(|| "Argument expected for the -X option".to_string())?
             } else {
                 rest.to_string()
@@ -85,8 +89,8 @@ pub fn parse_args(args: &[String]) -> Result<Invocation, String> {
     };
     Ok(Invocation {
         xopts,
-        script: script.clone(),
-        args: args[i + 1..].to_vec(),
+        script: PathBuf::from(script),
+        args: args[i + 1..].iter().map(text).collect(),
     })
 }
 
@@ -152,8 +156,8 @@ pub fn perf_config(
 mod tests {
     use super::*;
 
-    fn s(v: &[&str]) -> Vec<String> {
-        v.iter().map(|x| x.to_string()).collect()
+    fn s(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
     }
 
     #[test]
@@ -168,8 +172,8 @@ mod tests {
             "1",
         ]))
         .unwrap();
-        assert_eq!(inv.script, "x.py");
-        assert_eq!(inv.args, s(&["-X", "--flag", "1"]));
+        assert_eq!(inv.script, PathBuf::from("x.py"));
+        assert_eq!(inv.args, ["-X", "--flag", "1"]);
         assert_eq!(
             inv.xopts,
             vec![
@@ -185,7 +189,7 @@ mod tests {
         let inv = parse_args(
             &xopts
                 .iter()
-                .flat_map(|x| ["-X".to_string(), x.to_string()])
+                .flat_map(|x| [OsString::from("-X"), OsString::from(x)])
                 .chain(["a.py".into()])
                 .collect::<Vec<_>>(),
         )
@@ -199,6 +203,15 @@ mod tests {
         })
         .unwrap()
         .backend
+    }
+
+    #[test]
+    fn a_script_name_keeps_its_bytes() {
+        use std::os::unix::ffi::OsStringExt;
+        let name = OsString::from_vec(b"bad\xff.py".to_vec());
+        let inv = parse_args(&[name.clone(), OsString::from_vec(b"\xfe".to_vec())]).unwrap();
+        assert_eq!(inv.script.as_os_str(), name);
+        assert_eq!(inv.args, ["\u{fffd}"]);
     }
 
     #[test]

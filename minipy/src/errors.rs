@@ -109,6 +109,70 @@ impl Exc {
     }
 }
 
+thread_local! {
+    /// What the panic hook saw of the last panic on this thread: its location.
+    static LAST_PANIC_LOCATION: std::cell::RefCell<Option<String>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Replaces the default panic report (message plus backtrace on stderr)
+/// with a note of where the panic happened: a panic under `eval` becomes
+/// a `SystemError` ([`internal_error`]), one elsewhere is reported by the
+/// program in one line. Called once by the `minipy` binary.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
+        LAST_PANIC_LOCATION.with(|l| *l.borrow_mut() = location);
+    }));
+}
+
+/// The text of a caught panic: its message, and where it happened when
+/// the panic hook recorded that.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string());
+    match LAST_PANIC_LOCATION.with(|l| l.borrow_mut().take()) {
+        Some(at) => format!("{msg} (at {at})"),
+        None => msg,
+    }
+}
+
+/// The `SystemError` a panic caught at the `eval` boundary becomes: a bug
+/// in minipy, reported as CPython reports its own internal errors.
+pub fn internal_error(payload: Box<dyn std::any::Any + Send>) -> Exc {
+    Exc::new(
+        ExcType::SystemError,
+        format!(
+            "internal error in minipy: {}; please report it",
+            panic_message(&*payload)
+        ),
+    )
+}
+
+/// The `OSError` (or the subclass CPython picks for it) of a failed
+/// system call's `errno`: `[Errno 32] Broken pipe`.
+pub fn os_error(errno: i32) -> Exc {
+    let t = match errno {
+        libc::EPIPE => ExcType::BrokenPipeError,
+        libc::ECHILD => ExcType::ChildProcessError,
+        _ => ExcType::OSError,
+    };
+    let msg = std::io::Error::from_raw_os_error(errno).to_string();
+    let msg = msg.split(" (os error").next().unwrap_or(&msg).to_string();
+    Exc::with_args(t, vec![Value::Int(errno as i64), Value::str(&msg)])
+}
+
+/// `MemoryError` (no message), for an allocation the script asked for
+/// that cannot be made.
+pub fn memory_error() -> Exc {
+    Exc::with_args(ExcType::MemoryError, Vec::new())
+}
+
 /// The `args` tuple of an exception instance (empty if it has none).
 pub fn exc_args(inst: &Instance) -> Vec<Value> {
     match inst.attrs.borrow().get("args") {

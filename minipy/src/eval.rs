@@ -1,14 +1,16 @@
 //! The eval function — the one native function every script call enters
 //! (directly, or through the callee's perf trampoline) — and statement
-//! execution. Exceptions travel as `Err(Exc)` values: nothing unwinds out
-//! of the `extern "C"` boundary.
+//! execution. Exceptions travel as `Err(Exc)` values, and a Rust panic is
+//! caught and turned into a `SystemError`: nothing unwinds out of the
+//! `extern "C"` boundary.
 
 use crate::code::{Block, Expr, Stmt, StmtKind, Target, TryStmt};
-use crate::errors::{Exc, PyResult, TbEntry};
+use crate::errors::{internal_error, Exc, PyResult, TbEntry};
 use crate::interp::{Flow, Frame, Interp};
 use crate::object::{ExcType, Instance};
 use crate::value::Value;
 use std::ffi::c_void;
+use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 
 /// `trampoline_api::EvalFn`: runs the body of `frame` (a `*mut Frame`) in
@@ -26,7 +28,12 @@ pub unsafe extern "C" fn eval(
     let interp = &mut *(state as *mut Interp);
     let frame = &mut *(frame as *mut Frame);
     let code = frame.code();
-    match interp.exec_statements(frame, &code.body) {
+    // A panic unwinding out of this `extern "C"` function would abort the
+    // process: it becomes a Python `SystemError` here instead. Costs
+    // nothing until something panics.
+    let body = AssertUnwindSafe(|| interp.exec_statements(frame, &code.body));
+    let result = std::panic::catch_unwind(body).unwrap_or_else(|p| Err(internal_error(p)));
+    match result {
         Ok(_) => std::ptr::null_mut(),
         Err(mut e) => {
             e.0.tb.push(TbEntry {
@@ -170,6 +177,7 @@ impl Interp {
             StmtKind::While(cond, body, orelse) => {
                 loop {
                     f.line = s.line;
+                    crate::interrupt::check()?;
                     let c = self.eval(f, cond)?;
                     if !self.truthy(&c)? {
                         break;
@@ -251,6 +259,7 @@ impl Interp {
             let n = r.len();
             let mut i = 0;
             while i < n {
+                crate::interrupt::check()?;
                 let v = Value::Int(r.get(i));
                 match target {
                     Target::Local(slot) => Value::store(&mut f.locals[*slot as usize], v),
@@ -267,6 +276,7 @@ impl Interp {
         }
         let mut it = self.iterate(&iterable)?;
         while let Some(v) = self.next_item(&mut it)? {
+            crate::interrupt::check()?;
             self.assign(f, target, v)?;
             match self.exec_block(f, body)? {
                 Flow::Break => return Ok(Flow::Normal),
@@ -350,11 +360,22 @@ impl Interp {
 
     /// `isinstance(exc, typ)` for an `except` clause (a class or a tuple of classes).
     pub fn exception_matches(&mut self, exc: &Rc<Instance>, typ: &Value) -> PyResult<bool> {
+        self.exception_matches_within(exc, typ, self.recursion_limit)
+    }
+
+    /// `exception_matches` with nested tuples at most `depth` levels deep.
+    fn exception_matches_within(
+        &mut self,
+        exc: &Rc<Instance>,
+        typ: &Value,
+        depth: u32,
+    ) -> PyResult<bool> {
         match typ {
             Value::Class(c) if c.exc_type().is_some() => Ok(exc.class.is_subclass_of(c)),
+            Value::Tuple(_) if depth == 0 => Err(Interp::recursion_error()),
             Value::Tuple(items) => {
                 for i in items.iter() {
-                    if self.exception_matches(exc, i)? {
+                    if self.exception_matches_within(exc, i, depth - 1)? {
                         return Ok(true);
                     }
                 }
@@ -445,5 +466,56 @@ impl Interp {
                 format!("cannot access free variable '{name}' where it is not associated with a value in enclosing scope"),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::builtins::BuiltinDef;
+    use crate::call::Kwargs;
+    use crate::errors::PyResult;
+    use crate::interp::Interp;
+    use crate::perf::{Implementation, PerfState};
+    use crate::value::Value;
+    use std::rc::Rc;
+
+    fn boom(_: &mut Interp, _: Vec<Value>, _: Kwargs) -> PyResult<Value> {
+        panic!("deliberate test panic")
+    }
+
+    static BOOM: BuiltinDef = BuiltinDef {
+        name: "boom",
+        func: boom,
+    };
+
+    /// A panic below `eval` must not cross its `extern "C"` boundary (that
+    /// aborts the process): it comes back as a Python `SystemError`, and
+    /// the interpreter stays usable.
+    #[test]
+    fn a_panic_under_eval_becomes_a_system_error() {
+        let src = "def f():\n    return boom()\ntry:\n    f()\nexcept Exception as e:\n    caught = e\nx = f()\n";
+        let module = crate::parser::parse_module(src).expect("parses");
+        let compiled =
+            crate::compile::compile_module(&module, Rc::from("/t.py")).expect("compiles");
+        let mut interp = Interp::new(
+            PerfState::new(Implementation::Rust, false),
+            Vec::new(),
+            Rc::from("/t.py"),
+            Rc::from(src),
+        );
+        interp.init_globals(compiled.global_names);
+        interp.set_global("boom", Value::Builtin(&BOOM));
+        let err = interp
+            .run_body(&compiled.code, Vec::new(), None)
+            .expect_err("the second call raises");
+        assert_eq!(&*err.0.value.class.name, "SystemError");
+        let line = interp.exception_line(&err);
+        assert!(
+            line.starts_with("SystemError: internal error in minipy: deliberate test panic"),
+            "{line}"
+        );
+        assert_eq!(interp.depth, 0);
+        let report = interp.format_exception(&err);
+        assert!(report.contains("line 2, in f\n"), "{report}");
     }
 }

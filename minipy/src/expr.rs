@@ -224,7 +224,7 @@ impl Interp {
                 for (k, v) in items {
                     let k = self.eval(f, k)?;
                     let v = self.eval(f, v)?;
-                    d.insert(Key::new(k)?, v);
+                    d.put(Key::new(k)?, v)?;
                 }
                 Ok(Value::Dict(Rc::new(RefCell::new(d))))
             }
@@ -273,7 +273,7 @@ impl Interp {
         let mut s = String::new();
         for p in parts {
             match p {
-                FPart::Lit(l) => s.push_str(l),
+                FPart::Lit(l) => crate::mem::push_str(&mut s, l)?,
                 FPart::Field { expr, conv, spec } => {
                     let v = self.eval(f, expr)?;
                     let v = match conv {
@@ -282,7 +282,13 @@ impl Interp {
                         _ => v,
                     };
                     let spec = self.fstring(f, spec)?;
-                    s.push_str(&self.format_value(&v, &spec)?);
+                    let text = self.format_value(&v, &spec)?;
+                    if s.is_empty() {
+                        // The text may be huge: take it rather than copy it.
+                        s = text;
+                    } else {
+                        crate::mem::push_str(&mut s, &text)?;
+                    }
                 }
             }
         }
@@ -575,7 +581,7 @@ impl Interp {
             CmpOp::In => self.contains(b, a),
             CmpOp::NotIn => Ok(!self.contains(b, a)?),
             _ => {
-                if let Some(r) = ops::order(op, a, b) {
+                if let Some(r) = ops::order(op, a, b, self.nesting_budget()) {
                     return r;
                 }
                 let (name, reflected) = match op {
@@ -598,6 +604,12 @@ impl Interp {
         }
     }
 
+    /// How many levels of nested containers a comparison may walk: what
+    /// the recursion limit leaves.
+    fn nesting_budget(&self) -> u32 {
+        self.recursion_limit.saturating_sub(self.depth)
+    }
+
     /// `a == b`, consulting `__eq__` of user classes.
     pub fn eq(&mut self, a: &Value, b: &Value) -> PyResult<bool> {
         for (x, y) in [(a, b), (b, a)] {
@@ -609,7 +621,7 @@ impl Interp {
                 }
             }
         }
-        Ok(ops::eq(a, b))
+        ops::eq(a, b, self.nesting_budget())
     }
 
     pub fn contains(&mut self, container: &Value, item: &Value) -> PyResult<bool> {
@@ -626,7 +638,7 @@ impl Interp {
             }
             return Ok(false);
         }
-        match ops::contains(container, item) {
+        match ops::contains(container, item, self.nesting_budget()) {
             Some(r) => r,
             None => Err(Exc::type_error(format!(
                 "argument of type '{}' is not iterable",
@@ -707,9 +719,9 @@ impl CompOut {
 
     fn push(&mut self, v: Value) -> PyResult<()> {
         match self {
-            CompOut::List(l) => l.push(v),
+            CompOut::List(l) => crate::mem::push(l, v)?,
             CompOut::Set(s) => {
-                s.insert(Key::new(v)?);
+                s.add(Key::new(v)?)?;
             }
             CompOut::Dict(_) => {}
         }
@@ -718,7 +730,7 @@ impl CompOut {
 
     fn push_pair(&mut self, k: Value, v: Value) -> PyResult<()> {
         if let CompOut::Dict(d) = self {
-            d.insert(Key::new(k)?, v);
+            d.put(Key::new(k)?, v)?;
         }
         Ok(())
     }

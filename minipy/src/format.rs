@@ -46,9 +46,10 @@ impl Interp {
     /// `str(exc)`: its single argument, or the repr of all of them.
     pub fn exception_str(&mut self, inst: &crate::object::Instance) -> PyResult<String> {
         let args = exc_args(inst);
-        if let (Some(ExcType::OSError | ExcType::ChildProcessError), [Value::Int(errno), msg]) =
-            (inst.class.exc_type(), args.as_slice())
-        {
+        let os_error = inst
+            .class
+            .is_subclass_of(&crate::object::exc_class(ExcType::OSError));
+        if let (true, [Value::Int(errno), msg]) = (os_error, args.as_slice()) {
             let msg = self.to_str(msg)?;
             return Ok(format!("[Errno {errno}] {msg}"));
         }
@@ -327,6 +328,12 @@ impl Interp {
                 width.push(d);
                 i += 1;
             }
+            // CPython's limits: a width must fit a Py_ssize_t, a precision an int.
+            let w: usize = match width.parse::<usize>() {
+                _ if width.is_empty() => 0,
+                Ok(w) if w <= isize::MAX as usize => w,
+                _ => return Err(Exc::value_error("width too big")),
+            };
             let mut precision = None;
             if chars.get(i) == Some(&'.') {
                 i += 1;
@@ -335,7 +342,11 @@ impl Interp {
                     p.push(d);
                     i += 1;
                 }
-                precision = Some(p.parse::<usize>().unwrap_or(0));
+                precision = match p.parse::<usize>() {
+                    _ if p.is_empty() => Some(0),
+                    Ok(p) if p <= i32::MAX as usize => Some(p),
+                    _ => return Err(Exc::value_error("precision too big")),
+                };
             }
             let Some(&conv) = chars.get(i) else {
                 return Err(Exc::value_error("incomplete format"));
@@ -408,21 +419,20 @@ impl Interp {
                 ('s' | 'r' | 'a', Some(p)) => body.chars().take(p).collect(),
                 _ => body,
             };
-            let w: usize = width.parse().unwrap_or(0);
             let n = body.chars().count();
             if n >= w {
-                out.push_str(&body);
+                crate::mem::push_str(&mut out, &body)?;
             } else if flags.contains('-') {
-                out.push_str(&body);
-                out.extend(std::iter::repeat_n(' ', w - n));
+                crate::mem::push_str(&mut out, &body)?;
+                crate::mem::push_repeated(&mut out, ' ', w - n)?;
             } else if flags.contains('0') && !matches!(conv, 's' | 'r' | 'a' | 'c') {
                 let (sign, digits) = split_sign(&body);
                 out.push_str(sign);
-                out.extend(std::iter::repeat_n('0', w - n));
-                out.push_str(digits);
+                crate::mem::push_repeated(&mut out, '0', w - n)?;
+                crate::mem::push_str(&mut out, digits)?;
             } else {
-                out.extend(std::iter::repeat_n(' ', w - n));
-                out.push_str(&body);
+                crate::mem::push_repeated(&mut out, ' ', w - n)?;
+                crate::mem::push_str(&mut out, &body)?;
             }
         }
         if next < items.len() && mapping.is_none() {
@@ -567,7 +577,7 @@ fn parse_spec(spec: &str) -> PyResult<Spec> {
     while c.get(i).is_some_and(|ch| ch.is_ascii_digit()) {
         i += 1;
     }
-    s.width = c[start..i].iter().collect::<String>().parse().unwrap_or(0);
+    s.width = spec_number(&c[start..i])?;
     if let Some(&ch) = c.get(i).filter(|ch| matches!(ch, ',' | '_')) {
         s.grouping = Some(ch);
         i += 1;
@@ -581,7 +591,7 @@ fn parse_spec(spec: &str) -> PyResult<Spec> {
         if start == i {
             return Err(Exc::value_error("Format specifier missing precision"));
         }
-        s.precision = c[start..i].iter().collect::<String>().parse().ok();
+        s.precision = Some(spec_number(&c[start..i])?);
     }
     if i < c.len() {
         s.ty = Some(c[i]);
@@ -591,6 +601,20 @@ fn parse_spec(spec: &str) -> PyResult<Spec> {
         return Err(Exc::value_error("Invalid format specifier"));
     }
     Ok(s)
+}
+
+/// A width or precision: CPython refuses what does not fit a `Py_ssize_t`.
+fn spec_number(digits: &[char]) -> PyResult<usize> {
+    if digits.is_empty() {
+        return Ok(0);
+    }
+    digits
+        .iter()
+        .collect::<String>()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n <= isize::MAX as usize)
+        .ok_or_else(|| Exc::value_error("Too many decimal digits in format string"))
 }
 
 /// Applies a format spec to a built-in value.
@@ -642,13 +666,13 @@ pub fn format_with_spec(v: &Value, spec: &str) -> PyResult<String> {
             )))
         }
     };
-    Ok(pad(&body, &s, numeric))
+    pad(body, &s, numeric)
 }
 
-fn pad(body: &str, s: &Spec, numeric: bool) -> String {
+fn pad(body: String, s: &Spec, numeric: bool) -> PyResult<String> {
     let n = body.chars().count();
     if n >= s.width {
-        return body.to_string();
+        return Ok(body);
     }
     let fill_n = s.width - n;
     let (fill, align) = if s.zero && s.align.is_none() && numeric {
@@ -659,22 +683,29 @@ fn pad(body: &str, s: &Spec, numeric: bool) -> String {
             s.align.unwrap_or(if numeric { '>' } else { '<' }),
         )
     };
-    let fills = |k: usize| std::iter::repeat_n(fill, k).collect::<String>();
-    match align {
-        '<' => format!("{body}{}", fills(fill_n)),
-        '^' => format!("{}{body}{}", fills(fill_n / 2), fills(fill_n - fill_n / 2)),
-        '=' => {
-            let (sign, rest) = split_sign(body);
-            let (prefix, rest) =
-                if rest.len() > 1 && matches!(&rest[..2], "0x" | "0X" | "0o" | "0b") {
-                    rest.split_at(2)
-                } else {
-                    ("", rest)
-                };
-            format!("{sign}{prefix}{}{rest}", fills(fill_n))
-        }
-        _ => format!("{}{body}", fills(fill_n)),
+    let (before, after) = match align {
+        '<' => (0, fill_n),
+        '^' => (fill_n / 2, fill_n - fill_n / 2),
+        _ => (fill_n, 0),
+    };
+    let mut out = crate::mem::string_with_capacity(body.len().saturating_add(fill_n))?;
+    let mut rest = body.as_str();
+    if align == '=' {
+        let (sign, digits) = split_sign(rest);
+        let (prefix, digits) =
+            if digits.len() > 1 && matches!(&digits[..2], "0x" | "0X" | "0o" | "0b") {
+                digits.split_at(2)
+            } else {
+                ("", digits)
+            };
+        out.push_str(sign);
+        out.push_str(prefix);
+        rest = digits;
     }
+    crate::mem::push_repeated(&mut out, fill, before)?;
+    crate::mem::push_str(&mut out, rest)?;
+    crate::mem::push_repeated(&mut out, fill, after)?;
+    Ok(out)
 }
 
 fn sign_prefix(neg: bool, s: &Spec) -> &'static str {
@@ -743,29 +774,76 @@ fn format_int(v: &Value, s: &Spec) -> PyResult<String> {
     Ok(format!("{}{prefix}{digits}", sign_prefix(neg, s)))
 }
 
+/// Rust formats at most 65535 digits after the point, but a double never
+/// needs more than this many for its exact value (2^-1074 has 1074): past
+/// it every digit is a zero, appended by hand.
+const EXACT_FRACTION_DIGITS: usize = 1074;
+/// Likewise in scientific notation: a double's exact decimal value has at
+/// most 767 significant digits.
+const EXACT_SIGNIFICANT_DIGITS: usize = 767;
+
+/// `a` (finite, not negative) with `precision` digits after the point.
+fn fixed(a: f64, precision: usize) -> PyResult<String> {
+    let exact = precision.min(EXACT_FRACTION_DIGITS);
+    let mut s = format!("{a:.exact$}");
+    crate::mem::push_repeated(&mut s, '0', precision - exact)?;
+    Ok(s)
+}
+
+/// `a` (finite, not negative) as a mantissa with `precision` digits after
+/// the point, and its decimal exponent.
+fn scientific(a: f64, precision: usize) -> PyResult<(String, i32)> {
+    let exact = precision.min(EXACT_SIGNIFICANT_DIGITS);
+    let e = format!("{a:.exact$e}");
+    let (m, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let mut m = m.to_string();
+    if exact < precision {
+        if exact == 0 {
+            m.push('.');
+        }
+        crate::mem::push_repeated(&mut m, '0', precision - exact)?;
+    }
+    Ok((m, exp.parse().unwrap_or(0)))
+}
+
+fn exponent_suffix(exp: i32, upper: bool) -> String {
+    format!(
+        "{}{}{:02}",
+        if upper { 'E' } else { 'e' },
+        if exp < 0 { '-' } else { '+' },
+        exp.abs()
+    )
+}
+
 fn format_float(f: f64, s: &Spec) -> PyResult<String> {
+    if s.precision.is_some_and(|p| p > i32::MAX as usize) {
+        return Err(Exc::value_error("precision too big"));
+    }
     let neg = f.is_sign_negative();
     let a = f.abs();
-    let body = if a.is_nan() {
+    let mut body = if a.is_nan() {
         "nan".to_string()
     } else if a.is_infinite() {
         "inf".to_string()
     } else {
         match s.ty {
-            Some('f') | Some('F') => format!("{:.*}", s.precision.unwrap_or(6), a),
-            Some('e') | Some('E') => exp_format(a, s.precision.unwrap_or(6), s.ty == Some('E')),
-            Some('%') => format!("{:.*}%", s.precision.unwrap_or(6), a * 100.0),
+            Some('f') | Some('F') => fixed(a, s.precision.unwrap_or(6))?,
+            Some('e') | Some('E') => exp_format(a, s.precision.unwrap_or(6), s.ty == Some('E'))?,
+            Some('%') => {
+                let mut t = fixed(a * 100.0, s.precision.unwrap_or(6))?;
+                crate::mem::push_str(&mut t, "%")?;
+                t
+            }
             Some('g') | Some('G') => {
-                general_format(a, s.precision.unwrap_or(6), s.alt, s.ty == Some('G'))
+                general_format(a, s.precision.unwrap_or(6), s.alt, s.ty == Some('G'))?
             }
             None => match s.precision {
                 Some(p) => {
-                    let g = general_format(a, p, s.alt, false);
-                    if g.contains(['.', 'e', 'n', 'i']) {
-                        g
-                    } else {
-                        format!("{g}.0")
+                    let mut g = general_format(a, p, s.alt, false)?;
+                    if !g.contains(['.', 'e', 'n', 'i']) {
+                        crate::mem::push_str(&mut g, ".0")?;
                     }
+                    g
                 }
                 None => float_repr(a),
             },
@@ -776,70 +854,69 @@ fn format_float(f: f64, s: &Spec) -> PyResult<String> {
             }
         }
     };
-    let body = if let Some(sep) = s.grouping {
-        let (int_part, rest) = body.split_at(
-            body.find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(body.len()),
-        );
-        format!("{}{rest}", group(int_part, sep, 3))
-    } else {
-        body
-    };
-    let body = if s.ty == Some('F') || s.ty == Some('E') || s.ty == Some('G') {
-        body.to_uppercase()
-    } else {
-        body
-    };
-    Ok(format!("{}{body}", sign_prefix(neg && !f.is_nan(), s)))
+    if let Some(sep) = s.grouping {
+        let int_len = body
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(body.len());
+        let grouped = group(&body[..int_len], sep, 3);
+        body.replace_range(..int_len, &grouped);
+    }
+    if matches!(s.ty, Some('F' | 'E' | 'G')) {
+        body.make_ascii_uppercase();
+    }
+    let sign = sign_prefix(neg && !f.is_nan(), s);
+    if !sign.is_empty() {
+        crate::mem::reserve_str(&mut body, sign.len())?;
+        body.insert_str(0, sign);
+    }
+    Ok(body)
 }
 
-fn exp_format(a: f64, p: usize, upper: bool) -> String {
-    let e = format!("{:.*e}", p, a);
-    let (m, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let mark = if upper { 'E' } else { 'e' };
-    format!(
-        "{m}{mark}{}{:02}",
-        if exp < 0 { '-' } else { '+' },
-        exp.abs()
-    )
+fn exp_format(a: f64, p: usize, upper: bool) -> PyResult<String> {
+    let (mut m, exp) = scientific(a, p)?;
+    crate::mem::push_str(&mut m, &exponent_suffix(exp, upper))?;
+    Ok(m)
 }
 
-fn general_format(a: f64, p: usize, alt: bool, upper: bool) -> String {
+fn general_format(a: f64, p: usize, alt: bool, upper: bool) -> PyResult<String> {
     let p = p.max(1);
     if a == 0.0 {
         return if alt {
-            format!("{:.*}", p - 1, 0.0)
+            fixed(0.0, p - 1)
         } else {
-            "0".into()
+            Ok("0".into())
         };
     }
-    let e = format!("{:.*e}", p - 1, a);
-    let exp: i32 = e
-        .split_once('e')
-        .and_then(|(_, x)| x.parse().ok())
-        .unwrap_or(0);
-    let strip = |s: String| -> String {
-        if alt || !s.contains('.') {
-            s
-        } else {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        }
-    };
-    if exp >= -4 && exp < p as i32 {
-        strip(format!("{:.*}", (p as i32 - 1 - exp).max(0) as usize, a))
+    // The exponent after rounding to p significant digits decides the
+    // notation; only the first digits are needed to learn it.
+    let (_, exp) = scientific(a, (p - 1).min(EXACT_SIGNIFICANT_DIGITS))?;
+    // Without `#` trailing zeros are stripped: no need to make those past
+    // the exact digits.
+    let fraction_cap = if alt {
+        usize::MAX
     } else {
-        let m = e
-            .split_once('e')
-            .map(|(m, _)| m.to_string())
-            .unwrap_or_default();
-        let mark = if upper { 'E' } else { 'e' };
-        format!(
-            "{}{mark}{}{:02}",
-            strip(m),
-            if exp < 0 { '-' } else { '+' },
-            exp.abs()
-        )
+        EXACT_FRACTION_DIGITS
+    };
+    let significant_cap = if alt {
+        usize::MAX
+    } else {
+        EXACT_SIGNIFICANT_DIGITS
+    };
+    let strip = |mut s: String| -> String {
+        if !alt && s.contains('.') {
+            let kept = s.trim_end_matches('0').trim_end_matches('.').len();
+            s.truncate(kept);
+        }
+        s
+    };
+    if exp >= -4 && (exp as i64) < p as i64 {
+        let precision = (p as i64 - 1 - exp as i64).max(0) as usize;
+        Ok(strip(fixed(a, precision.min(fraction_cap))?))
+    } else {
+        let (m, exp) = scientific(a, (p - 1).min(significant_cap))?;
+        let mut m = strip(m);
+        crate::mem::push_str(&mut m, &exponent_suffix(exp, upper))?;
+        Ok(m)
     }
 }
 

@@ -67,6 +67,8 @@ pub struct Interp {
     pub recursion_limit: u32,
     pub perf: PerfState,
     pub out: Output,
+    /// A flush of `out` at exit failed (the exit status becomes 120).
+    pub stdout_failed: bool,
     /// Exceptions being handled by `except` blocks, innermost last.
     pub handled: Vec<Exc>,
     /// Where every frame's local slots live.
@@ -91,6 +93,7 @@ impl Interp {
             recursion_limit: DEFAULT_RECURSION_LIMIT,
             perf,
             out: Output::stdout(),
+            stdout_failed: false,
             handled: Vec::new(),
             locals_stack: LocalsStack::default(),
             modules: HashMap::new(),

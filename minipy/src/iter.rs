@@ -19,7 +19,7 @@ pub enum Iter {
         pos: usize,
     },
     Tuple {
-        items: Rc<Vec<Value>>,
+        items: Rc<crate::release::Items>,
         pos: usize,
     },
     Chars {
@@ -146,17 +146,29 @@ impl Interp {
     /// All items of an iterable, in order.
     pub fn collect(&mut self, v: &Value) -> PyResult<Vec<Value>> {
         match v {
-            Value::List(l) => return Ok(l.borrow().clone()),
-            Value::Tuple(t) => return Ok(t.to_vec()),
+            Value::List(l) => return copy_items(&l.borrow()),
+            Value::Tuple(t) => return copy_items(t),
             _ => {}
         }
         let mut it = self.iterate(v)?;
         let mut out = Vec::new();
+        if let Iter::Range { remaining, .. } = it {
+            // The size is known: ask for it at once (a MemoryError, not an
+            // abort, when it cannot be had).
+            out = crate::mem::vec_with_capacity(usize::try_from(remaining).unwrap_or(usize::MAX))?;
+        }
         while let Some(x) = self.next_item(&mut it)? {
-            out.push(x);
+            crate::mem::push(&mut out, x)?;
         }
         Ok(out)
     }
+}
+
+/// A copy of a list's or tuple's items, made fallibly (it may be huge).
+pub fn copy_items(items: &[Value]) -> PyResult<Vec<Value>> {
+    let mut v = crate::mem::vec_with_capacity(items.len())?;
+    v.extend_from_slice(items);
+    Ok(v)
 }
 
 pub fn not_iterable(v: &Value) -> Exc {

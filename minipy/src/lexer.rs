@@ -9,6 +9,9 @@
 use num_bigint::BigInt;
 use std::rc::Rc;
 
+/// The most digits of a decimal int literal (`sys.get_int_max_str_digits()`).
+const MAX_INT_LITERAL_DIGITS: usize = 4300;
+
 /// A syntax error found while reading the source: message and position
 /// (1-based line, 0-based character column of the caret).
 #[derive(Debug, Clone, PartialEq)]
@@ -396,6 +399,18 @@ impl Lexer<'_> {
             if text.len() > 1 && text.starts_with('0') && text.bytes().any(|b| b != b'0') {
                 return Err(SyntaxError::new(
                     "leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers",
+                    line,
+                    col,
+                ));
+            }
+            if text.len() > MAX_INT_LITERAL_DIGITS {
+                // CPython's limit, which also keeps a megabyte of digits
+                // from taking quadratic time to convert.
+                return Err(SyntaxError::new(
+                    format!(
+                        "Exceeds the limit ({MAX_INT_LITERAL_DIGITS} digits) for integer string conversion: value has {} digits; use sys.set_int_max_str_digits() to increase the limit - Consider hexadecimal for huge integer literals to avoid decimal conversion limits.",
+                        text.len()
+                    ),
                     line,
                     col,
                 ));

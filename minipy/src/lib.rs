@@ -5,13 +5,13 @@
 //! ([`eval::eval`]), through that function's trampoline while perf support
 //! is active, so perf names each frame `py::<qualname>:<file>`.
 //!
-//! Pipeline: [`lexer`] → [`parser`] ([`ast`]) → [`scope`] + [`compile`]
+//! Pipeline: [`source`] (bytes to text) → [`lexer`] → [`parser`] ([`ast`]) → [`scope`] + [`compile`]
 //! (names resolved to slots; [`code`]) → evaluation ([`eval`] for
 //! statements, [`expr`] for expressions, [`call`] for calls, [`locals`]
 //! for the frames' slots) over [`value`]s. Around it: operators ([`ops`], [`num`]), attribute and item
 //! access ([`attr`], [`seq`]), iteration ([`iter`]), text ([`format`]),
 //! built-ins ([`builtins`], [`methods`], [`modules`]), errors
-//! ([`errors`], [`traceback`]), perf state ([`perf`]), the command line
+//! ([`errors`], [`traceback`]), fallible allocation ([`mem`]), freeing deep data ([`release`]), Ctrl-C ([`interrupt`]), perf state ([`perf`]), the command line
 //! ([`cli`], [`run`]).
 //!
 //! Dependencies: `trampoline-api` (the shared trampoline contract) with its
@@ -33,9 +33,11 @@ pub mod eval;
 pub mod expr;
 pub mod format;
 pub mod interp;
+pub mod interrupt;
 pub mod iter;
 pub mod lexer;
 pub mod locals;
+pub mod mem;
 pub mod methods;
 pub mod modules;
 pub mod num;
@@ -44,8 +46,10 @@ pub mod ops;
 pub mod output;
 pub mod parser;
 pub mod perf;
+pub mod release;
 pub mod run;
 pub mod scope;
 pub mod seq;
+pub mod source;
 pub mod traceback;
 pub mod value;

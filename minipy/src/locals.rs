@@ -234,7 +234,7 @@ mod tests {
     #[test]
     fn given_back_values_are_dropped() {
         let mut s = LocalsStack::default();
-        let shared = std::rc::Rc::new(Vec::new());
+        let shared = std::rc::Rc::new(crate::release::Items::default());
         let mut l = s.take(1);
         l[0] = Value::Tuple(shared.clone());
         assert_eq!(std::rc::Rc::strong_count(&shared), 2);

@@ -243,7 +243,7 @@ impl Interp {
     fn list_method(
         &mut self,
         recv: &Value,
-        l: &Rc<RefCell<Vec<Value>>>,
+        l: &crate::value::ListRef,
         name: &str,
         args: Vec<Value>,
         kwargs: Kwargs,
@@ -256,8 +256,8 @@ impl Interp {
                         args.len()
                     ))
                 })?;
-                l.borrow_mut()
-                    .push(args.into_iter().next().unwrap_or(Value::None));
+                let item = args.into_iter().next().unwrap_or(Value::None);
+                crate::mem::push(&mut l.borrow_mut(), item)?;
                 Ok(Value::None)
             }
             "pop" => {
@@ -279,7 +279,9 @@ impl Interp {
             "extend" => {
                 check_args("list.extend", &args, 1, 1)?;
                 let items = self.collect(&args[0])?;
-                l.borrow_mut().extend(items);
+                let mut list = l.borrow_mut();
+                crate::mem::reserve(&mut list, items.len())?;
+                list.extend(items);
                 Ok(Value::None)
             }
             "insert" => {
@@ -315,22 +317,22 @@ impl Interp {
                 check_args("sort", &args, 0, 0)
                     .map_err(|_| Exc::type_error("sort() takes no positional arguments"))?;
                 let (key, reverse) = sort_options(kwargs)?;
-                let items = std::mem::take(&mut *l.borrow_mut());
+                let items = std::mem::take(&mut l.borrow_mut().0);
                 let sorted = self.sort_values(items, key.as_ref(), reverse);
                 match sorted {
                     Ok(v) => {
-                        *l.borrow_mut() = v;
+                        l.borrow_mut().0 = v;
                         Ok(Value::None)
                     }
                     Err((e, original)) => {
-                        *l.borrow_mut() = original;
+                        l.borrow_mut().0 = original;
                         Err(e)
                     }
                 }
             }
             "copy" => {
                 check_args("list.copy", &args, 0, 0)?;
-                Ok(Value::list(l.borrow().clone()))
+                Ok(Value::list(crate::iter::copy_items(&l.borrow())?))
             }
             "clear" => {
                 check_args("list.clear", &args, 0, 0)?;
@@ -525,7 +527,7 @@ impl Interp {
         match name {
             "add" => {
                 check_args("set.add", &args, 1, 1)?;
-                s.borrow_mut().insert(Key::new(args[0].clone())?);
+                s.borrow_mut().add(Key::new(args[0].clone())?)?;
                 Ok(Value::None)
             }
             "remove" | "discard" => {
@@ -549,7 +551,7 @@ impl Interp {
             "update" => {
                 for a in &args {
                     let o = other_set(self, a)?;
-                    s.borrow_mut().extend(o);
+                    s.borrow_mut().extend(o.iter().cloned());
                 }
                 Ok(Value::None)
             }
@@ -590,20 +592,40 @@ impl Interp {
         match name {
             "join" => {
                 check_args("str.join", &args, 1, 1)?;
-                let items = self.collect(&args[0])?;
-                let mut out = String::new();
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(s);
+                // A list is read in place: copying a huge one could
+                // itself run out of memory.
+                let collected;
+                let list;
+                let items: &[Value] = match &args[0] {
+                    Value::List(l) => {
+                        list = l.borrow();
+                        &list
                     }
+                    Value::Tuple(t) => t,
+                    other => {
+                        collected = self.collect(other)?;
+                        &collected
+                    }
+                };
+                let mut total = s.len().saturating_mul(items.len().saturating_sub(1));
+                for (i, item) in items.iter().enumerate() {
                     match item {
-                        Value::Str(x) => out.push_str(x),
+                        Value::Str(x) => total = total.saturating_add(x.len()),
                         other => {
                             return Err(Exc::type_error(format!(
                                 "sequence item {i}: expected str instance, {} found",
                                 other.type_name()
                             )))
                         }
+                    }
+                }
+                let mut out = crate::mem::string_with_capacity(total)?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(s);
+                    }
+                    if let Value::Str(x) = item {
+                        out.push_str(x);
                     }
                 }
                 Ok(new_str(out))
@@ -723,11 +745,27 @@ impl Interp {
                     Some(v) => int_arg(v)?,
                     None => -1,
                 };
-                Ok(new_str(if count < 0 {
-                    s.replace(old, new)
+                let limit = if count < 0 {
+                    usize::MAX
                 } else {
-                    s.replacen(old, new, count as usize)
-                }))
+                    count as usize
+                };
+                // The result may be far larger than the text: sized first,
+                // allocated fallibly.
+                let n = s.match_indices(old).take(limit).count();
+                let size = (new.len() as u128 * n as u128 + s.len() as u128)
+                    .saturating_sub(old.len() as u128 * n as u128);
+                let mut out = crate::mem::string_with_capacity(
+                    usize::try_from(size).map_err(|_| crate::errors::memory_error())?,
+                )?;
+                let mut last = 0;
+                for (i, m) in s.match_indices(old).take(n) {
+                    out.push_str(&s[last..i]);
+                    out.push_str(new);
+                    last = i + m.len();
+                }
+                out.push_str(&s[last..]);
+                Ok(new_str(out))
             }
             "find" | "rfind" | "index" | "rindex" | "count" => {
                 check_args(name, &args, 1, 1)?;
@@ -808,8 +846,11 @@ impl Interp {
                         (left, pad - left)
                     }
                 };
-                let f = |k: usize| std::iter::repeat_n(fill, k).collect::<String>();
-                Ok(new_str(format!("{}{s}{}", f(left), f(right))))
+                let mut out = crate::mem::string_with_capacity(s.len().saturating_add(pad))?;
+                crate::mem::push_repeated(&mut out, fill, left)?;
+                out.push_str(s);
+                crate::mem::push_repeated(&mut out, fill, right)?;
+                Ok(new_str(out))
             }
             "zfill" => {
                 check_args("zfill", &args, 1, 1)?;
@@ -822,7 +863,11 @@ impl Interp {
                     Some(b'-' | b'+') => s.split_at(1),
                     _ => ("", s),
                 };
-                Ok(new_str(format!("{sign}{}{rest}", "0".repeat(width - n))))
+                let mut out = crate::mem::string_with_capacity(s.len().saturating_add(width - n))?;
+                out.push_str(sign);
+                crate::mem::push_repeated(&mut out, '0', width - n)?;
+                out.push_str(rest);
+                Ok(new_str(out))
             }
             "partition" | "rpartition" => {
                 check_args(name, &args, 1, 1)?;
@@ -964,7 +1009,7 @@ impl Interp {
             } else {
                 spec
             };
-            out.push_str(&self.format_value(&value, &spec)?);
+            crate::mem::push_str(&mut out, &self.format_value(&value, &spec)?)?;
         }
         Ok(out)
     }

@@ -230,12 +230,12 @@ fn text_arg(args: &[Value]) -> PyResult<String> {
 
 fn stdout_write(interp: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     let s = text_arg(&args)?;
-    interp.out.write_str(&s);
+    interp.out.write_str(&s)?;
     Ok(Value::Int(s.chars().count() as i64))
 }
 
 fn stdout_flush(interp: &mut Interp, _: Vec<Value>, _: Kwargs) -> PyResult<Value> {
-    interp.out.flush();
+    interp.out.flush()?;
     Ok(Value::None)
 }
 
@@ -319,17 +319,9 @@ fn make_os() -> Value {
 }
 
 fn os_error(what: &str) -> Exc {
-    let e = std::io::Error::last_os_error();
-    let errno = e.raw_os_error().unwrap_or(0);
-    let t = if errno == libc::ECHILD {
-        ExcType::ChildProcessError
-    } else {
-        ExcType::OSError
-    };
-    let msg = e.to_string();
-    let msg = msg.split(" (os error").next().unwrap_or(&msg).to_string();
     let _ = what;
-    Exc::with_args(t, vec![Value::Int(errno as i64), Value::str(&msg)])
+    let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+    crate::errors::os_error(errno)
 }
 
 fn os_getpid(_: &mut Interp, args: Vec<Value>, kwargs: Kwargs) -> PyResult<Value> {
@@ -377,6 +369,7 @@ fn os_waitpid(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
         if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
             return Err(os_error("waitpid"));
         }
+        crate::interrupt::check()?;
     }
 }
 
@@ -456,6 +449,32 @@ fn time_sleep(_: &mut Interp, args: Vec<Value>, _: Kwargs) -> PyResult<Value> {
     if secs < 0.0 {
         return Err(Exc::value_error("sleep length must be non-negative"));
     }
-    std::thread::sleep(std::time::Duration::from_secs_f64(secs));
-    Ok(Value::None)
+    if secs.is_nan() {
+        return Err(Exc::value_error("Invalid value NaN (not a number)"));
+    }
+    // CPython keeps time in i64 nanoseconds.
+    let too_large = || Exc::overflow("timestamp too large to convert to C _PyTime_t");
+    if secs * 1e9 >= i64::MAX as f64 {
+        return Err(too_large());
+    }
+    let total = std::time::Duration::try_from_secs_f64(secs).map_err(|_| too_large())?;
+    // Until a deadline, so that Ctrl-C (which cuts nanosleep short)
+    // raises at once.
+    let end = std::time::Instant::now()
+        .checked_add(total)
+        .ok_or_else(too_large)?;
+    loop {
+        crate::interrupt::check()?;
+        let now = std::time::Instant::now();
+        if now >= end {
+            return Ok(Value::None);
+        }
+        let left = end - now;
+        let ts = libc::timespec {
+            tv_sec: left.as_secs().min(i32::MAX as u64) as libc::time_t,
+            tv_nsec: left.subsec_nanos() as libc::c_long,
+        };
+        // SAFETY: nanosleep with a valid timespec; EINTR just ends the step.
+        unsafe { libc::nanosleep(&ts, std::ptr::null_mut()) };
+    }
 }

@@ -111,10 +111,15 @@ pub enum ExcType {
     StopIteration,
     OSError,
     ChildProcessError,
+    ConnectionError,
+    BrokenPipeError,
+    MemoryError,
+    SystemError,
 }
 
 impl ExcType {
-    pub const ALL: [ExcType; 24] = [
+    /// Every type, each after its parent.
+    pub const ALL: [ExcType; 28] = [
         ExcType::BaseException,
         ExcType::SystemExit,
         ExcType::KeyboardInterrupt,
@@ -139,6 +144,10 @@ impl ExcType {
         ExcType::StopIteration,
         ExcType::OSError,
         ExcType::ChildProcessError,
+        ExcType::ConnectionError,
+        ExcType::BrokenPipeError,
+        ExcType::MemoryError,
+        ExcType::SystemError,
     ];
 
     pub fn name(self) -> &'static str {
@@ -168,6 +177,10 @@ impl ExcType {
             StopIteration => "StopIteration",
             OSError => "OSError",
             ChildProcessError => "ChildProcessError",
+            ConnectionError => "ConnectionError",
+            BrokenPipeError => "BrokenPipeError",
+            MemoryError => "MemoryError",
+            SystemError => "SystemError",
         }
     }
 
@@ -181,7 +194,8 @@ impl ExcType {
             RecursionError | NotImplementedError => RuntimeError,
             UnboundLocalError => NameError,
             ModuleNotFoundError => ImportError,
-            ChildProcessError => OSError,
+            ChildProcessError | ConnectionError => OSError,
+            BrokenPipeError => ConnectionError,
             _ => Exception,
         })
     }
@@ -338,6 +352,47 @@ impl Class {
 pub struct Instance {
     pub class: Rc<Class>,
     pub attrs: Attrs,
+}
+
+/// Frees the attribute values through [`crate::release`]: a linked list
+/// of a million objects must not free itself by a million nested drops.
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let attrs = self.attrs.get_mut();
+        if attrs.is_empty() {
+            return;
+        }
+        crate::release::release(|pending| match pending {
+            Some(p) => p.extend(attrs.drain().map(|(_, v)| v)),
+            None => attrs.clear(),
+        });
+    }
+}
+
+/// Frees defaults and closure cells through [`crate::release`] (a chain
+/// of closures is as deep as a chain of lists).
+impl Drop for Function {
+    fn drop(&mut self) {
+        if self.defaults.is_empty() && self.closure.is_empty() {
+            return;
+        }
+        let (defaults, closure) = (&mut self.defaults, &mut self.closure);
+        crate::release::release(|pending| match pending {
+            Some(p) => {
+                p.append(defaults);
+                for cell in closure.drain(..) {
+                    // A cell shared with a live frame or function stays.
+                    if let Ok(cell) = Rc::try_unwrap(cell) {
+                        p.push(cell.into_inner());
+                    }
+                }
+            }
+            None => {
+                defaults.clear();
+                closure.clear();
+            }
+        });
+    }
 }
 
 impl Instance {

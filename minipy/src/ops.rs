@@ -11,9 +11,6 @@ use crate::value::{PyStr, Value};
 use std::cmp::Ordering;
 use std::rc::Rc;
 
-/// Upper bound on a repeated sequence, so `[0] * 10**12` fails cleanly.
-const MAX_REPEAT_ITEMS: i64 = 1 << 32;
-
 pub fn binary(op: BinOp, a: &Value, b: &Value) -> Option<PyResult<Value>> {
     if let (Some(x), Some(y)) = (IntRef::of(a), IntRef::of(b)) {
         return Some(int_op(op, x, y));
@@ -25,14 +22,22 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Option<PyResult<Value>> {
     }
     match (op, a, b) {
         (BinOp::Add, Value::Str(x), Value::Str(y)) => {
-            let mut s = String::with_capacity(x.len() + y.len());
+            let mut s = match crate::mem::string_with_capacity(x.len().saturating_add(y.len())) {
+                Ok(s) => s,
+                Err(e) => return Some(Err(e)),
+            };
             s.push_str(x);
             s.push_str(y);
             Some(Ok(Value::Str(PyStr::from(s))))
         }
         (BinOp::Add, Value::List(x), Value::List(y)) => {
-            let mut v = x.borrow().clone();
-            v.extend(y.borrow().iter().cloned());
+            let (x, y) = (x.borrow(), y.borrow());
+            let mut v = match crate::mem::vec_with_capacity(x.len().saturating_add(y.len())) {
+                Ok(v) => v,
+                Err(e) => return Some(Err(e)),
+            };
+            v.extend_from_slice(&x);
+            v.extend_from_slice(&y);
             Some(Ok(Value::list(v)))
         }
         (BinOp::Add, Value::Tuple(x), Value::Tuple(y)) => Some(Ok(Value::tuple(
@@ -75,44 +80,44 @@ pub fn binary(op: BinOp, a: &Value, b: &Value) -> Option<PyResult<Value>> {
 
 fn repeat(seq: &Value, count: &Value) -> PyResult<Value> {
     let n = match IntRef::of(count) {
-        Some(IntRef::Small(n)) => n.max(0),
+        Some(IntRef::Small(n)) => n.max(0) as u64,
         _ => {
             return Err(Exc::overflow(
                 "cannot fit 'int' into an index-sized integer",
             ))
         }
     };
-    let len = match seq {
-        Value::Str(s) => s.len() as i64,
-        Value::List(l) => l.borrow().len() as i64,
-        Value::Tuple(t) => t.len() as i64,
-        _ => 0,
-    };
-    if len.saturating_mul(n) > MAX_REPEAT_ITEMS {
-        return Err(Exc::new(
-            crate::object::ExcType::OverflowError,
-            "repeated sequence is too long",
-        ));
-    }
-    let n = n as usize;
-    Ok(match seq {
-        Value::Str(s) => Value::Str(PyStr::from(s.repeat(n))),
+    let list;
+    let items: &[Value] = match seq {
+        Value::Str(s) => {
+            // CPython: a length past Py_ssize_t is an OverflowError, a
+            // length that cannot be allocated a MemoryError.
+            let total = (s.len() as u64)
+                .checked_mul(n)
+                .filter(|t| *t <= isize::MAX as u64)
+                .ok_or_else(|| Exc::overflow("repeated string is too long"))?;
+            let mut out = crate::mem::string_with_capacity(total as usize)?;
+            crate::mem::push_repeated_str(&mut out, s, n as usize)?;
+            return Ok(Value::Str(PyStr::from(out)));
+        }
         Value::List(l) => {
-            let l = l.borrow();
-            let mut v = Vec::with_capacity(l.len() * n);
-            for _ in 0..n {
-                v.extend(l.iter().cloned());
-            }
-            Value::list(v)
+            list = l.borrow();
+            &list
         }
-        Value::Tuple(t) => {
-            let mut v = Vec::with_capacity(t.len() * n);
-            for _ in 0..n {
-                v.extend(t.iter().cloned());
-            }
-            Value::tuple(v)
-        }
-        _ => Value::None,
+        Value::Tuple(t) => t,
+        _ => return Ok(Value::None),
+    };
+    let total = (items.len() as u64)
+        .checked_mul(n)
+        .and_then(|t| usize::try_from(t).ok())
+        .ok_or_else(crate::errors::memory_error)?;
+    let mut v = crate::mem::vec_with_capacity(total)?;
+    for _ in 0..n.min(total as u64) {
+        v.extend_from_slice(items);
+    }
+    Ok(match seq {
+        Value::Tuple(_) => Value::tuple(v),
+        _ => Value::list(v),
     })
 }
 
@@ -199,19 +204,44 @@ fn float_int_cmp(f: f64, i: IntRef) -> Option<Ordering> {
     }
 }
 
-/// `a == b` for built-in values (identity for objects).
-pub fn eq(a: &Value, b: &Value) -> bool {
+/// The error for containers nested deeper than the recursion limit
+/// allows (`depth` counts the levels left).
+fn too_deep() -> Exc {
+    Exc::new(
+        crate::object::ExcType::RecursionError,
+        "maximum recursion depth exceeded in comparison",
+    )
+}
+
+/// `a == b` for built-in values (identity for objects). Containers are
+/// compared at most `depth` levels deep: deeper is a `RecursionError`, as
+/// in CPython, never a native stack overflow.
+pub fn eq(a: &Value, b: &Value, depth: u32) -> PyResult<bool> {
     if let Some(r) = num_eq(a, b) {
-        return r;
+        return Ok(r);
     }
-    match (a, b) {
+    Ok(match (a, b) {
         (Value::Str(x), Value::Str(y)) => x == y,
         (Value::None, Value::None) => true,
-        (Value::List(x), Value::List(y)) => Rc::ptr_eq(x, y) || seq_eq(&x.borrow(), &y.borrow()),
-        (Value::Tuple(x), Value::Tuple(y)) => seq_eq(x, y),
+        (Value::List(x), Value::List(y)) => {
+            Rc::ptr_eq(x, y) || seq_eq(&x.borrow(), &y.borrow(), depth)?
+        }
+        (Value::Tuple(x), Value::Tuple(y)) => seq_eq(x, y, depth)?,
         (Value::Dict(x), Value::Dict(y)) => {
             let (x, y) = (x.borrow(), y.borrow());
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| eq(v, w)))
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            if depth == 0 {
+                return Err(too_deep());
+            }
+            for (k, v) in x.iter() {
+                match y.get(k) {
+                    Some(w) if v.is(w) || eq(v, w, depth - 1)? => {}
+                    _ => return Ok(false),
+                }
+            }
+            true
         }
         (Value::Set(x), Value::Set(y)) => {
             let (x, y) = (x.borrow(), y.borrow());
@@ -223,21 +253,35 @@ pub fn eq(a: &Value, b: &Value) -> bool {
         }
         (Value::Method(x), Value::Method(y)) => x.func.is(&y.func) && x.receiver.is(&y.receiver),
         _ => a.is(b),
-    }
+    })
 }
 
-fn seq_eq(x: &[Value], y: &[Value]) -> bool {
-    x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| p.is(q) || eq(p, q))
+fn seq_eq(x: &[Value], y: &[Value], depth: u32) -> PyResult<bool> {
+    if x.len() != y.len() {
+        return Ok(false);
+    }
+    if depth == 0 && !x.is_empty() {
+        return Err(too_deep());
+    }
+    for (p, q) in x.iter().zip(y.iter()) {
+        if !(p.is(q) || eq(p, q, depth - 1)?) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// `<`, `<=`, `>`, `>=` for built-in values; `None` if unsupported.
-pub fn order(op: CmpOp, a: &Value, b: &Value) -> Option<PyResult<bool>> {
+/// Containers are compared at most `depth` levels deep (see [`eq`]).
+pub fn order(op: CmpOp, a: &Value, b: &Value, depth: u32) -> Option<PyResult<bool>> {
     let ord = match (a, b) {
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
         (Value::Float(x), Value::Float(y)) => x.get().partial_cmp(&y.get()),
         (Value::Str(x), Value::Str(y)) => Some(x.cmp(y)),
-        (Value::List(x), Value::List(y)) => return seq_order(op, &x.borrow(), &y.borrow()),
-        (Value::Tuple(x), Value::Tuple(y)) => return seq_order(op, x, y),
+        (Value::List(x), Value::List(y)) => {
+            return Some(seq_order(op, &x.borrow(), &y.borrow(), depth))
+        }
+        (Value::Tuple(x), Value::Tuple(y)) => return Some(seq_order(op, x, y, depth)),
         (Value::Set(x), Value::Set(y)) => {
             let (x, y) = (x.borrow(), y.borrow());
             let sub = x.iter().all(|k| y.contains(k));
@@ -272,22 +316,25 @@ pub fn order(op: CmpOp, a: &Value, b: &Value) -> Option<PyResult<bool>> {
     }))
 }
 
-fn seq_order(op: CmpOp, x: &[Value], y: &[Value]) -> Option<PyResult<bool>> {
+fn seq_order(op: CmpOp, x: &[Value], y: &[Value], depth: u32) -> PyResult<bool> {
     for (p, q) in x.iter().zip(y.iter()) {
-        if !(p.is(q) || eq(p, q)) {
-            return match order(op, p, q) {
-                Some(r) => Some(r),
-                None => Some(Err(order_type_error(op, p, q))),
+        if depth == 0 {
+            return Err(too_deep());
+        }
+        if !(p.is(q) || eq(p, q, depth - 1)?) {
+            return match order(op, p, q, depth - 1) {
+                Some(r) => r,
+                None => Err(order_type_error(op, p, q)),
             };
         }
     }
     let o = x.len().cmp(&y.len());
-    Some(Ok(match op {
+    Ok(match op {
         CmpOp::Lt => o == Ordering::Less,
         CmpOp::LtE => o != Ordering::Greater,
         CmpOp::Gt => o == Ordering::Greater,
         _ => o != Ordering::Less,
-    }))
+    })
 }
 
 pub fn order_type_error(op: CmpOp, a: &Value, b: &Value) -> Exc {
@@ -299,8 +346,9 @@ pub fn order_type_error(op: CmpOp, a: &Value, b: &Value) -> Exc {
     ))
 }
 
-/// `item in container` for built-in containers.
-pub fn contains(container: &Value, item: &Value) -> Option<PyResult<bool>> {
+/// `item in container` for built-in containers (items compared at most
+/// `depth` levels deep, see [`eq`]).
+pub fn contains(container: &Value, item: &Value, depth: u32) -> Option<PyResult<bool>> {
     Some(Ok(match container {
         Value::Str(s) => match item {
             Value::Str(sub) => s.contains(&**sub),
@@ -311,8 +359,8 @@ pub fn contains(container: &Value, item: &Value) -> Option<PyResult<bool>> {
                 ))))
             }
         },
-        Value::List(l) => l.borrow().iter().any(|x| x.is(item) || eq(x, item)),
-        Value::Tuple(t) => t.iter().any(|x| x.is(item) || eq(x, item)),
+        Value::List(l) => return Some(any_equal(&l.borrow(), item, depth)),
+        Value::Tuple(t) => return Some(any_equal(t, item, depth)),
         Value::Dict(d) => match Key::new(item.clone()) {
             Ok(k) => d.borrow().contains_key(&k),
             Err(e) => return Some(Err(e)),
@@ -333,17 +381,26 @@ pub fn contains(container: &Value, item: &Value) -> Option<PyResult<bool>> {
     }))
 }
 
+fn any_equal(items: &[Value], item: &Value, depth: u32) -> PyResult<bool> {
+    for x in items {
+        if x.is(item) || eq(x, item, depth)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn mixed_numeric_comparisons() {
-        assert!(eq(&Value::Int(3), &Value::float(3.0)));
-        assert!(eq(&Value::bool(true), &Value::Int(1)));
-        assert!(!eq(&Value::None, &Value::Int(0)));
+        assert!(eq(&Value::Int(3), &Value::float(3.0), 10).unwrap());
+        assert!(eq(&Value::bool(true), &Value::Int(1), 10).unwrap());
+        assert!(!eq(&Value::None, &Value::Int(0), 10).unwrap());
         assert!(matches!(
-            order(CmpOp::Lt, &Value::Int(1), &Value::float(1.5)),
+            order(CmpOp::Lt, &Value::Int(1), &Value::float(1.5), 10),
             Some(Ok(true))
         ));
     }
@@ -352,10 +409,31 @@ mod tests {
     fn sequences_compare_lexicographically() {
         let a = Value::list(vec![Value::Int(1), Value::Int(2)]);
         let b = Value::list(vec![Value::Int(1), Value::Int(3)]);
-        assert!(matches!(order(CmpOp::Lt, &a, &b), Some(Ok(true))));
+        assert!(matches!(order(CmpOp::Lt, &a, &b, 10), Some(Ok(true))));
         assert!(eq(
             &Value::list(vec![Value::Int(1)]),
-            &Value::list(vec![Value::float(1.0)])
+            &Value::list(vec![Value::float(1.0)]),
+            10
+        )
+        .unwrap());
+    }
+
+    #[test]
+    fn nesting_past_the_budget_is_a_recursion_error() {
+        let nest = |n: usize| {
+            let mut v = Value::list(vec![]);
+            for _ in 0..n {
+                v = Value::list(vec![v]);
+            }
+            v
+        };
+        let (a, b) = (nest(50), nest(50));
+        assert!(eq(&a, &b, 51).unwrap());
+        assert!(eq(&a, &b, 49).is_err());
+        assert!(matches!(order(CmpOp::Lt, &a, &b, 49), Some(Err(_))));
+        assert!(matches!(
+            contains(&Value::list(vec![b]), &a, 49),
+            Some(Err(_))
         ));
     }
 

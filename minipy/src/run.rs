@@ -21,10 +21,9 @@ const STACK_SIZE: usize = 1 << 30;
 
 /// Entry point of the `minipy` binary; never returns.
 pub fn main() -> ! {
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    crate::errors::install_panic_hook();
+    crate::interrupt::install();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let thread = std::thread::Builder::new()
         .stack_size(STACK_SIZE)
         .spawn(move || {
@@ -34,7 +33,15 @@ pub fn main() -> ! {
         });
     match thread {
         Ok(handle) => {
-            let _ = handle.join();
+            crate::interrupt::block_in_this_thread();
+            // Only a panic outside every `eval` (those become SystemError)
+            // gets here.
+            if let Err(payload) = handle.join() {
+                write_stderr(&format!(
+                    "minipy: internal error: {}\n",
+                    crate::errors::panic_message(&*payload)
+                ));
+            }
             std::process::exit(70)
         }
         Err(e) => {
@@ -47,9 +54,9 @@ pub fn main() -> ! {
 }
 
 /// Runs one invocation and returns the exit status.
-pub fn run(args: Vec<String>) -> i32 {
+pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
     if crate::cli::wants_help(&args) {
-        crate::output::write_all(1, crate::cli::HELP.as_bytes());
+        let _ = crate::output::write_all(1, crate::cli::HELP.as_bytes());
         return 0;
     }
     let inv = match parse_args(&args) {
@@ -66,10 +73,17 @@ pub fn run(args: Vec<String>) -> i32 {
             return 2;
         }
     };
-    let path = std::path::absolute(&inv.script).unwrap_or_else(|_| inv.script.clone().into());
+    // Opened by its bytes; named (tracebacks, `__file__`) lossily.
+    let path = std::path::absolute(&inv.script).unwrap_or_else(|_| inv.script.clone());
     let path_text = path.display().to_string();
     let source = match std::fs::read(&path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Ok(bytes) => match crate::source::decode(&bytes, &path_text) {
+            Ok(text) => text,
+            Err(report) => {
+                write_stderr(&report);
+                return 1;
+            }
+        },
         Err(e) => {
             let errno = e.raw_os_error().unwrap_or(0);
             let reason = e.to_string();
@@ -93,7 +107,7 @@ pub fn run(args: Vec<String>) -> i32 {
             return 1;
         }
     };
-    let mut argv = vec![inv.script.clone()];
+    let mut argv = vec![inv.script.to_string_lossy().into_owned()];
     argv.extend(inv.args);
     let perf = PerfState::new(config.implementation, config.persist_after_fork);
     let mut interp = Interp::new(perf, argv, filename.clone(), Rc::from(source.as_str()));
@@ -110,13 +124,33 @@ pub fn run(args: Vec<String>) -> i32 {
         Err(exc) => {
             let report = interp.format_exception(&exc);
             // Like CPython: pending stdout first, then the traceback.
-            interp.out.flush();
+            flush_stdout(&mut interp);
             write_stderr(&report);
+            if exc.is(ExcType::KeyboardInterrupt) {
+                crate::interrupt::exit_by_sigint();
+            }
             1
         }
     };
-    interp.out.flush();
-    status
+    if flush_stdout(&mut interp) {
+        status
+    } else {
+        // CPython's status when stdout cannot be flushed at exit.
+        120
+    }
+}
+
+/// Flushes `sys.stdout` at the end; a failure (a closed pipe) is reported
+/// as CPython reports it. Returns whether every flush so far succeeded.
+fn flush_stdout(interp: &mut Interp) -> bool {
+    if let Err(e) = interp.out.flush() {
+        interp.stdout_failed = true;
+        let line = interp.exception_line(&e);
+        write_stderr(&format!(
+            "Exception ignored in: <_io.TextIOWrapper name='<stdout>' mode='w' encoding='utf-8'>\n{line}\n"
+        ));
+    }
+    !interp.stdout_failed
 }
 
 /// `sys.exit(arg)`: None → 0, an int → itself, anything else is printed.
@@ -127,7 +161,7 @@ fn system_exit_status(interp: &mut Interp, args: &[Value]) -> i32 {
         [Value::Bool(b)] => *b as i32,
         [other] => {
             let text = interp.to_str(other).unwrap_or_default();
-            interp.out.flush();
+            flush_stdout(interp);
             write_stderr(&format!("{text}\n"));
             1
         }
@@ -135,7 +169,7 @@ fn system_exit_status(interp: &mut Interp, args: &[Value]) -> i32 {
             let text = interp
                 .repr(&Value::tuple(more.to_vec()))
                 .unwrap_or_default();
-            interp.out.flush();
+            flush_stdout(interp);
             write_stderr(&format!("{text}\n"));
             1
         }

@@ -113,6 +113,9 @@ impl Interp {
     }
 }
 
+/// The most characters of a source line a syntax error report echoes.
+const MAX_ECHOED_CHARS: usize = 200;
+
 /// The report CPython prints for a syntax error in `path`.
 pub fn format_syntax_error(path: &str, src: &str, e: &SyntaxError) -> String {
     let mut out = format!("  File \"{path}\", line {}\n", e.line);
@@ -122,13 +125,18 @@ pub fn format_syntax_error(path: &str, src: &str, e: &SyntaxError) -> String {
         let text = trimmed.trim_end();
         // CPython shows no caret for an unexpected indent.
         if !text.is_empty() && e.msg == "unexpected indent" {
-            let _ = writeln!(out, "    {text}");
+            let shown: String = text.chars().take(MAX_ECHOED_CHARS).collect();
+            let _ = writeln!(out, "    {shown}");
         } else if !text.is_empty() {
-            let caret = (e.col as usize)
-                .saturating_sub(indent)
-                .min(text.chars().count());
-            let _ = writeln!(out, "    {text}");
-            let _ = writeln!(out, "    {}^", " ".repeat(caret));
+            let len = text.chars().count();
+            let caret = (e.col as usize).saturating_sub(indent).min(len);
+            // A huge line is shown only around the caret.
+            let first = caret
+                .saturating_sub(MAX_ECHOED_CHARS / 2)
+                .min(len.saturating_sub(MAX_ECHOED_CHARS));
+            let shown: String = text.chars().skip(first).take(MAX_ECHOED_CHARS).collect();
+            let _ = writeln!(out, "    {shown}");
+            let _ = writeln!(out, "    {}^", " ".repeat(caret - first));
         }
     }
     let kind = if e.indentation {

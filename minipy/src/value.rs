@@ -6,13 +6,14 @@
 
 use crate::dict::{Dict, SetData};
 use crate::object::{Class, Function, Instance, Method, Module, NativeMethod, RangeObj, SuperObj};
+use crate::release::Items;
 use num_bigint::BigInt;
 use std::cell::RefCell;
 use std::rc::Rc;
 
 /// Names (attributes, parameters, qualnames): shared, immutable text.
 pub type Str = Rc<str>;
-pub type ListRef = Rc<RefCell<Vec<Value>>>;
+pub type ListRef = Rc<RefCell<Items>>;
 
 /// A Python `str` value: a thin pointer (so `Value` stays a pair of
 /// words, see its layout note) to shared immutable text.
@@ -144,7 +145,7 @@ pub enum Value {
     Float(FloatBits),
     Str(PyStr),
     List(ListRef),
-    Tuple(Rc<Vec<Value>>),
+    Tuple(Rc<Items>),
     Dict(Rc<RefCell<Dict>>),
     Set(Rc<RefCell<SetData>>),
     Range(Rc<RangeObj>),
@@ -222,11 +223,11 @@ impl Value {
     }
 
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(RefCell::new(items)))
+        Value::List(Rc::new(RefCell::new(Items(items))))
     }
 
     pub fn tuple(items: Vec<Value>) -> Value {
-        Value::Tuple(Rc::new(items))
+        Value::Tuple(Rc::new(Items(items)))
     }
 
     pub fn from_bigint(b: BigInt) -> Value {

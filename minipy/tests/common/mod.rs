@@ -164,3 +164,156 @@ pub fn jitdump_supported() -> bool {
         supported
     })
 }
+
+/// How a [`run_guarded`] run ended.
+pub struct Guarded {
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+    /// The exit status, or `None` when the process was killed by a signal
+    /// (then `signal` says which) or by the timeout.
+    pub status: Option<i32>,
+    pub signal: Option<i32>,
+    pub timed_out: bool,
+    /// Still running at the timeout, it was sent SIGINT and then ended
+    /// within the grace period (`status`/`signal` say how).
+    pub interrupted: bool,
+    /// Wall time from spawn to exit.
+    pub elapsed: std::time::Duration,
+}
+
+impl Guarded {
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "status {:?} signal {:?} timed out {} interrupted {}\n--- stdout ({} bytes)\n{}\n--- stderr\n{}",
+            self.status,
+            self.signal,
+            self.timed_out,
+            self.interrupted,
+            self.stdout.len(),
+            String::from_utf8_lossy(&self.stdout[..self.stdout.len().min(2000)]),
+            &self.stderr[..self.stderr.len().min(4000)]
+        )
+    }
+}
+
+/// Limits for [`run_guarded`].
+#[derive(Clone, Copy)]
+pub struct Guard {
+    /// `RLIMIT_AS` of the child in bytes, so that a huge allocation fails
+    /// in the child instead of taking the machine's memory.
+    pub address_space: Option<u64>,
+    /// Sent SIGINT when still running after this long (a script may
+    /// legitimately run forever; a responsive interpreter then stops with
+    /// `KeyboardInterrupt`)...
+    pub timeout: std::time::Duration,
+    /// ... and killed (SIGKILL, a hang) when still running this much later.
+    pub grace: std::time::Duration,
+}
+
+impl Default for Guard {
+    fn default() -> Guard {
+        Guard {
+            address_space: Some(4 << 30),
+            timeout: std::time::Duration::from_secs(60),
+            grace: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+/// Runs `minipy <script> <args>` (the script path given as an OS string,
+/// so it may be any bytes) with stdin closed, a clean perf environment, an
+/// optional address-space limit and a timeout. Never hangs. The binary is
+/// this build's, or `$MINIPY_TEST_BINARY` (to try another build).
+pub fn run_guarded(script: &Path, args: &[&str], guard: Guard) -> Guarded {
+    use std::io::Read;
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    use wait_timeout::ChildExt;
+    let program = std::env::var_os("MINIPY_TEST_BINARY").unwrap_or_else(|| minipy().into());
+    let mut cmd = Command::new(program);
+    cmd.arg(script)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for k in PERF_ENV {
+        cmd.env_remove(k);
+    }
+    let address_space = guard.address_space;
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            // SIGINT may be ignored where the tests run (a background
+            // job); the child must see it as a terminal user would.
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            if let Some(bytes) = address_space {
+                let lim = libc::rlimit {
+                    rlim_cur: bytes,
+                    rlim_max: bytes,
+                };
+                if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let started = std::time::Instant::now();
+    let mut child = cmd.spawn().expect("minipy binary runs");
+    // Readers on their own threads, so a full pipe cannot stall the child.
+    let mut out = child.stdout.take().expect("piped stdout");
+    let mut err = child.stderr.take().expect("piped stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err.read_to_end(&mut v);
+        v
+    });
+    let mut interrupted = false;
+    let (status, timed_out) = match child.wait_timeout(guard.timeout).expect("wait") {
+        Some(s) => (s, false),
+        None => {
+            // SAFETY: kill(2) of our own, not yet reaped, child.
+            unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+            match child.wait_timeout(guard.grace).expect("wait") {
+                Some(s) => {
+                    interrupted = true;
+                    (s, false)
+                }
+                None => {
+                    let _ = child.kill();
+                    (child.wait().expect("wait after kill"), true)
+                }
+            }
+        }
+    };
+    let pid = child.id();
+    for path in [perf_map_path(pid), jit_dump_path(pid)] {
+        let _ = std::fs::remove_file(path);
+    }
+    Guarded {
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned(),
+        status: status.code(),
+        signal: if timed_out { None } else { status.signal() },
+        timed_out,
+        interrupted,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Writes `source` (any bytes) to `script.py` in a new temporary directory
+/// and runs it with [`run_guarded`].
+pub fn run_bytes(source: &[u8], guard: Guard) -> Guarded {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let script = dir.path().join("script.py");
+    std::fs::write(&script, source).expect("script written");
+    run_guarded(&script, &[], guard)
+}
