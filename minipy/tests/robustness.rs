@@ -399,9 +399,9 @@ fn a_script_name_that_is_not_utf8_opens() {
 
 #[test]
 fn a_huge_source_line_is_echoed_in_part() {
-    let mut src = String::from("try:\n    x = 1 + ");
-    src.push_str(&"1 + ".repeat(250_000));
-    src.push_str("= 2\n");
+    let mut src = String::from("try:\n    x = [");
+    src.push_str(&"1, ".repeat(250_000));
+    src.push_str("= 2]\n");
     let run = run_ok(&src, 1);
     assert!(
         run.stderr.len() < 1000,
